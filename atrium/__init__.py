@@ -1,0 +1,1 @@
+"""Atrium: one GraphQL API over the surfaces of five developer platforms."""

@@ -1,0 +1,61 @@
+"""create_app(): the FastAPI application with /graphql, /health and /metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from atrium.core.config import Settings, get_settings
+from atrium.core.db import Database
+from atrium.core.services import Services
+from atrium.schema import create_schema
+from atrium.web.graphiql import STATIC_DIR, graphiql, wants_html
+from atrium.web.graphql_http import graphql_http
+from atrium.web.health import health, metrics, ready
+from atrium.web.state import AppState
+
+logger = logging.getLogger("atrium")
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    db = services.db if services else Database(settings.database_url)
+    services = services or Services(settings, db)
+    state = AppState(settings=settings, db=db, services=services, schema=create_schema(settings))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        logger.info("atrium started", extra={"env": settings.env.value})
+        yield
+        logger.info("atrium stopping: draining connections")
+        await services.close()
+
+    app = FastAPI(
+        title="Atrium",
+        description="One GraphQL API over five developer platforms.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.atrium = state
+
+    async def graphql_get(request: Request) -> Response:
+        if settings.ide_enabled and wants_html(request):
+            return await graphiql(request)
+        return await graphql_http(request)
+
+    app.add_api_route("/graphql", graphql_get, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/graphql", graphql_http, methods=["POST"], include_in_schema=False)
+    app.add_api_route("/health", health, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/health/ready", ready, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
+    if STATIC_DIR.exists():
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,106 @@
+"""Settings read from the environment (prefix ``ATRIUM_``).
+
+Production refuses to start on unsafe defaults instead of quietly running with them:
+a default or short secret would let anyone mint access tokens.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "atrium-development-secret-change-me"
+MIN_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class GraphQLIDE(StrEnum):
+    GRAPHIQL = "graphiql"
+    NONE = "none"
+
+
+class Settings(BaseSettings):
+    """Every knob Atrium has. Field names map to ``ATRIUM_<NAME>`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="ATRIUM_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite+aiosqlite:///./atrium.db"
+    redis_url: str | None = None
+    broadcast_url: str = "memory://"
+    secret_key: str = DEFAULT_SECRET
+    data_dir: Path = Path("./data")
+    public_url: str = "http://127.0.0.1:8000"
+
+    # Tokens
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    magic_link_ttl_seconds: int = 15 * 60
+    login_code_ttl_seconds: int = 10 * 60
+    device_code_ttl_seconds: int = 15 * 60
+    device_poll_interval_seconds: int = 5
+    invitation_ttl_seconds: int = 7 * 24 * 3600
+    mailer: str = "development"
+
+    # GraphQL surface; None means "on unless production".
+    graphql_ide: GraphQLIDE | None = None
+    introspection: bool | None = None
+    field_suggestions: bool | None = None
+
+    # Protection
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    max_query_nodes: int = 50_000
+    rate_limit_anonymous_per_hour: int = 60
+    rate_limit_free_per_hour: int = 100
+    rate_limit_pro_per_hour: int = 1_000
+    rate_limit_ultimate_per_hour: int = 10_000
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def ide_enabled(self) -> bool:
+        if self.graphql_ide is not None:
+            return self.graphql_ide is GraphQLIDE.GRAPHIQL
+        return not self.is_production
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def suggestions_enabled(self) -> bool:
+        if self.field_suggestions is not None:
+            return self.field_suggestions
+        return not self.is_production
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.is_production and (
+            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < MIN_SECRET_LENGTH
+        ):
+            raise ValueError(
+                "ATRIUM_SECRET_KEY must be set to a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters in production"
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

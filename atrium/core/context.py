@@ -1,0 +1,100 @@
+"""The per-request context: one session, the caller, loaders and pending events.
+
+Session rules (DESIGN.md "Rules of the road"):
+
+* one ``AsyncSession`` per request, committed once by the transport when the operation
+  finishes, rolled back if the transport fails;
+* every mutation field runs in :meth:`Context.transaction`, a SAVEPOINT: a mutation
+  that returns ``userErrors`` or raises leaves nothing behind;
+* reads go through :meth:`Context.session`, which serialises use of the session with a
+  lock, because sibling fields resolve concurrently and an ``AsyncSession`` does not
+  allow concurrent operations. Loader batches therefore see the request's own writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from atrium.core.auth import ANONYMOUS, Principal
+from atrium.core.config import Settings
+from atrium.core.db import Database
+from atrium.core.limits import RateLimitState
+from atrium.core.loaders import LoaderRegistry
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+class Context:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        settings: Settings,
+        principal: Principal = ANONYMOUS,
+        request_id: str = "",
+        services: Any = None,
+        client_ip: str | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.principal = principal
+        self.request_id = request_id
+        self.services = services
+        self.client_ip = client_ip
+        self.loaders = LoaderRegistry(self)
+        self.response_headers: dict[str, str] = {}
+        self.rate_limit: RateLimitState | None = None
+        self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+        self._after_commit: list[AfterCommit] = []
+
+    def _get_session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self.db.sessionmaker()
+        return self._session
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """The request's session, held exclusively for the duration of the block."""
+        async with self._lock:
+            yield self._get_session()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A SAVEPOINT around one mutation field; rolled back if the block raises.
+
+        Mutation fields run one after another, so this does not take the read lock:
+        services may call loaders inside it.
+        """
+        session = self._get_session()
+        async with session.begin_nested():
+            yield session
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        """Run ``callback`` once the request's transaction has committed (never on rollback)."""
+        self._after_commit.append(callback)
+
+    def discard_after_commit(self, start: int) -> None:
+        del self._after_commit[start:]
+
+    @property
+    def pending_after_commit(self) -> int:
+        return len(self._after_commit)
+
+    async def commit(self) -> None:
+        if self._session is not None:
+            await self._session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            await callback()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        self._after_commit = []

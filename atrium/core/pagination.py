@@ -1,0 +1,191 @@
+"""Relay connections over SQL with keyset cursors.
+
+Cursors are opaque (base64 of the row's ID, which is a ULID and so sorts by creation
+time); they stay valid when rows are inserted. Page sizes are checked, never clamped:
+``first``/``last`` above :data:`MAX_PAGE_SIZE` is a BAD_USER_INPUT error.
+
+:func:`fetch_pages` serves a connection for many parents in one statement (a
+``row_number()`` window per parent), which is how nested connections stay batched.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+from atrium.core.errors import BadUserInput
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+_CURSOR_PREFIX = "c1:"
+
+
+def encode_cursor(row_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{row_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadUserInput(f"Invalid cursor: {cursor!r}") from None
+    if not raw.startswith(_CURSOR_PREFIX):
+        raise BadUserInput(f"Invalid cursor: {cursor!r}")
+    return raw[len(_CURSOR_PREFIX) :]
+
+
+@dataclass(frozen=True)
+class ConnectionArgs:
+    """Validated ``first/after/last/before``; hashable so it can key a DataLoader."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+    descending: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        *,
+        descending: bool = False,
+    ) -> ConnectionArgs:
+        for name, value in (("first", first), ("last", last)):
+            if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
+                raise BadUserInput(
+                    f"`{name}` must be between 0 and {MAX_PAGE_SIZE}, got {value}",
+                    details={"argument": name, "maximum": MAX_PAGE_SIZE},
+                )
+        if first is not None and last is not None:
+            raise BadUserInput("Pass `first` or `last`, not both")
+        return cls(
+            first=first,
+            after=decode_cursor(after) if after else None,
+            last=last,
+            before=decode_cursor(before) if before else None,
+            descending=descending,
+        )
+
+    @property
+    def backwards(self) -> bool:
+        return self.last is not None
+
+    @property
+    def limit(self) -> int:
+        if self.last is not None:
+            return self.last
+        return self.first if self.first is not None else DEFAULT_PAGE_SIZE
+
+    def requested_size(self) -> int:
+        return self.limit
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    has_next_page: bool = False
+    has_previous_page: bool = False
+    cursors: list[str] = field(default_factory=list)
+
+
+def _keyset(id_col: InstrumentedAttribute[str], args: ConnectionArgs) -> list[ColumnElement[bool]]:
+    """Conditions for after/before, in the connection's (possibly descending) order."""
+    conditions: list[ColumnElement[bool]] = []
+    if args.after is not None:
+        conditions.append(id_col < args.after if args.descending else id_col > args.after)
+    if args.before is not None:
+        conditions.append(id_col > args.before if args.descending else id_col < args.before)
+    return conditions
+
+
+def _order(id_col: InstrumentedAttribute[str], args: ConnectionArgs) -> ColumnElement[Any]:
+    # Walking backwards (``last``) reads the order reversed, then flips the page.
+    descending = args.descending != args.backwards
+    return id_col.desc() if descending else id_col.asc()
+
+
+def _page(rows: list[Any], args: ConnectionArgs) -> Page:
+    limit = args.limit
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if args.backwards:
+        rows.reverse()
+    return Page(
+        rows=rows,
+        has_next_page=more if not args.backwards else args.before is not None,
+        has_previous_page=more if args.backwards else args.after is not None,
+        cursors=[encode_cursor(row.id) for row in rows],
+    )
+
+
+async def fetch_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    id_col: InstrumentedAttribute[str],
+    args: ConnectionArgs,
+) -> Page:
+    """One page of ``stmt`` (a ``select(Model)``) in ID order."""
+    query = stmt.where(*_keyset(id_col, args)).order_by(_order(id_col, args)).limit(args.limit + 1)
+    rows = list((await session.scalars(query)).all())
+    return _page(rows, args)
+
+
+async def fetch_pages(
+    session: AsyncSession,
+    model: type[Any],
+    stmt: Select[Any],
+    partition_col: InstrumentedAttribute[Any],
+    parents: Sequence[Hashable],
+    args: ConnectionArgs,
+) -> dict[Hashable, Page]:
+    """The same page of a child connection for many parents, in one statement."""
+    id_col: InstrumentedAttribute[str] = model.id
+    row_number = (
+        func.row_number().over(partition_by=partition_col, order_by=_order(id_col, args))
+    ).label("row_number")
+    inner = (
+        stmt.add_columns(row_number)
+        .where(partition_col.in_(list(parents)), *_keyset(id_col, args))
+        .subquery()
+    )
+    entity = aliased(model, inner)
+    query = select(entity).where(inner.c.row_number <= args.limit + 1).order_by(inner.c.row_number)
+    grouped: dict[Hashable, list[Any]] = defaultdict(list)
+    partition_name = partition_col.key
+    for row in (await session.scalars(query)).all():
+        grouped[getattr(row, partition_name)].append(row)
+    return {parent: _page(grouped.get(parent, []), args) for parent in parents}
+
+
+async def count_by(
+    session: AsyncSession,
+    stmt: Select[Any],
+    partition_col: InstrumentedAttribute[Any],
+    parents: Sequence[Hashable],
+) -> dict[Hashable, int]:
+    """Row counts of ``stmt`` per parent, in one grouped statement."""
+    inner = stmt.where(partition_col.in_(list(parents))).subquery()
+    column = inner.c[partition_col.key]
+    query = select(column, func.count()).group_by(column)
+    counts: dict[Hashable, int] = {parent: 0 for parent in parents}
+    for parent, count in (await session.execute(query)).all():
+        counts[parent] = count
+    return counts
+
+
+async def count(session: AsyncSession, stmt: Select[Any]) -> int:
+    query = select(func.count()).select_from(stmt.order_by(None).subquery())
+    return int((await session.scalar(query)) or 0)

@@ -1,0 +1,100 @@
+"""Turn a request's credential (access token or API key) into a :class:`Principal`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from atrium.core.auth import ANONYMOUS, CredentialKind, Principal
+from atrium.core.config import Settings
+from atrium.core.errors import Unauthenticated
+from atrium.core.policy import Role, Scope
+from atrium.core.security import constant_time_equals, decode_access_token, looks_like_jwt, sha256
+from atrium.models.identity import ApiKey, Membership, Organization, Plan, ServiceAccount, User
+
+API_KEY_PREFIXES = ("sk_live_", "pk_live_")
+LOOKUP_PREFIX_LENGTH = 16  # "sk_live_" + 8 characters: shown to users, unique, indexed
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+_PLAN_RANK = {Plan.FREE: 0, Plan.PRO: 1, Plan.ULTIMATE: 2}
+
+
+async def authenticate(
+    session: AsyncSession, settings: Settings, credential: str | None
+) -> Principal:
+    """The caller behind ``credential``; ANONYMOUS when there is none.
+
+    A credential that is present but invalid (expired, revoked, forged) is an error, not
+    anonymity: a script with a bad key should hear about it at once.
+    """
+    if not credential:
+        return ANONYMOUS
+    if credential.startswith(API_KEY_PREFIXES):
+        return await _from_api_key(session, credential)
+    if looks_like_jwt(credential):
+        claims = decode_access_token(credential, settings.secret_key)
+        if claims is not None:
+            return await _from_user(session, claims.user_id)
+    raise Unauthenticated("Invalid or expired credential")
+
+
+async def _from_user(session: AsyncSession, user_id: str) -> Principal:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise Unauthenticated("Invalid or expired credential")
+    rows = (
+        await session.execute(
+            select(Membership.organization_id, Membership.role, Organization.plan)
+            .join(Organization, Organization.id == Membership.organization_id)
+            .where(Membership.user_id == user_id)
+        )
+    ).all()
+    plans = [Plan(plan) for _, _, plan in rows]
+    return Principal(
+        kind=CredentialKind.ACCESS_TOKEN,
+        user_id=user_id,
+        scope=Scope.ADMIN,
+        roles={org_id: Role(role) for org_id, role, _ in rows},
+        plan=max(plans, key=_PLAN_RANK.__getitem__, default=Plan.FREE).value,
+    )
+
+
+async def _from_api_key(session: AsyncSession, secret: str) -> Principal:
+    key = await session.scalar(
+        select(ApiKey).where(ApiKey.lookup_prefix == secret[:LOOKUP_PREFIX_LENGTH])
+    )
+    now = datetime.now(UTC)
+    if (
+        key is None
+        or not constant_time_equals(key.key_hash, sha256(secret))
+        or key.revoked_at is not None
+        or (key.expires_at is not None and key.expires_at <= now)
+    ):
+        raise Unauthenticated("Invalid, expired or revoked API key")
+    role: Role | None
+    if key.service_account_id is not None:
+        account = await session.get(ServiceAccount, key.service_account_id)
+        role = Role(account.role) if account else None
+    else:
+        role_value = await session.scalar(
+            select(Membership.role).where(
+                Membership.organization_id == key.organization_id,
+                Membership.user_id == key.user_id,
+            )
+        )
+        role = Role(role_value) if role_value else None
+    if role is None:
+        raise Unauthenticated("The API key's owner no longer belongs to its organization")
+    organization = await session.get(Organization, key.organization_id)
+    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
+        await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    return Principal(
+        kind=CredentialKind.API_KEY,
+        user_id=key.user_id,
+        service_account_id=key.service_account_id,
+        api_key_id=key.id,
+        scope=Scope(key.scope),
+        roles={key.organization_id: role},
+        plan=organization.plan if organization else Plan.FREE.value,
+    )

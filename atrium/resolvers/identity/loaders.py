@@ -1,0 +1,146 @@
+"""Batch functions for identity rows; every one is a single statement per batch.
+
+Loaders filter by what the caller may see, so a field that resolves through them can
+never leak a row of another organization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+
+from atrium.core.context import Context
+from atrium.core.pagination import ConnectionArgs, Page, count_by, fetch_pages
+from atrium.core.policy import Action
+from atrium.models.identity import (
+    ApiKey,
+    Invitation,
+    Membership,
+    Organization,
+    ServiceAccount,
+    Team,
+    TeamMembership,
+    User,
+)
+
+
+async def _by_ids(context: Context, stmt: Select[Any], keys: Sequence[str]) -> list[Any]:
+    async with context.session() as session:
+        rows = {row.id: row for row in (await session.scalars(stmt)).all()}
+    return [rows.get(key) for key in keys]
+
+
+def _visible_org_ids(context: Context) -> list[str]:
+    return context.principal.organization_ids
+
+
+async def organizations_by_id(context: Context, keys: list[str]) -> list[Organization | None]:
+    stmt = select(Organization).where(
+        Organization.id.in_(keys), Organization.id.in_(_visible_org_ids(context))
+    )
+    return await _by_ids(context, stmt, keys)
+
+
+async def users_by_id(context: Context, keys: list[str]) -> list[User | None]:
+    """Users the caller shares an organization with (and the caller)."""
+    shared = select(Membership.user_id).where(
+        Membership.organization_id.in_(_visible_org_ids(context))
+    )
+    stmt = select(User).where(
+        User.id.in_(keys), or_(User.id == context.principal.user_id, User.id.in_(shared))
+    )
+    return await _by_ids(context, stmt, keys)
+
+
+def _org_scoped(model: Any) -> Any:
+    async def load(context: Context, keys: list[str]) -> list[Any]:
+        stmt = select(model).where(
+            model.id.in_(keys), model.organization_id.in_(_visible_org_ids(context))
+        )
+        return await _by_ids(context, stmt, keys)
+
+    load.__name__ = f"{model.__tablename__}_by_id"
+    return load
+
+
+teams_by_id = _org_scoped(Team)
+team_members_by_id = _org_scoped(TeamMembership)
+memberships_by_id = _org_scoped(Membership)
+invitations_by_id = _org_scoped(Invitation)
+service_accounts_by_id = _org_scoped(ServiceAccount)
+
+
+# Child connections: key is (parent id, ConnectionArgs); one statement per distinct args.
+
+ChildKey = tuple[Hashable, ConnectionArgs]
+
+
+def _child_pages(
+    model: Any, partition: Any, base: Callable[[Context], Select[Any]] | None = None
+) -> Any:
+    async def load(context: Context, keys: list[ChildKey]) -> list[Page]:
+        by_args: dict[ConnectionArgs, list[Hashable]] = {}
+        for parent, args in keys:
+            by_args.setdefault(args, []).append(parent)
+        results: dict[ChildKey, Page] = {}
+        async with context.session() as session:
+            for args, parents in by_args.items():
+                stmt = base(context) if base is not None else select(model)
+                pages = await fetch_pages(session, model, stmt, partition, parents, args)
+                results.update({(parent, args): page for parent, page in pages.items()})
+        return [results[key] for key in keys]
+
+    load.__name__ = f"{model.__tablename__}_pages_by_{partition.key}"
+    return load
+
+
+def _child_counts(
+    model: Any, partition: Any, base: Callable[[Context], Select[Any]] | None = None
+) -> Any:
+    async def load(context: Context, keys: list[Hashable]) -> list[int]:
+        stmt = base(context) if base is not None else select(model)
+        async with context.session() as session:
+            counts = await count_by(session, stmt, partition, keys)
+        return [counts[key] for key in keys]
+
+    load.__name__ = f"{model.__tablename__}_counts_by_{partition.key}"
+    return load
+
+
+memberships_by_organization = _child_pages(Membership, Membership.organization_id)
+membership_counts_by_organization = _child_counts(Membership, Membership.organization_id)
+memberships_by_user = _child_pages(Membership, Membership.user_id)
+membership_counts_by_user = _child_counts(Membership, Membership.user_id)
+teams_by_organization = _child_pages(Team, Team.organization_id)
+team_counts_by_organization = _child_counts(Team, Team.organization_id)
+team_members_by_team = _child_pages(TeamMembership, TeamMembership.team_id)
+team_member_counts_by_team = _child_counts(TeamMembership, TeamMembership.team_id)
+invitations_by_organization = _child_pages(Invitation, Invitation.organization_id)
+invitation_counts_by_organization = _child_counts(Invitation, Invitation.organization_id)
+
+
+def _visible_api_keys(context: Context) -> Select[Any]:
+    """Key managers see every key of their organizations; others only their own."""
+    principal = context.principal
+    managed = [
+        org_id
+        for org_id in principal.organization_ids
+        if principal.can(Action.API_KEY_MANAGE, org_id)
+    ]
+    return select(ApiKey).where(
+        or_(ApiKey.organization_id.in_(managed), ApiKey.user_id == principal.user_id)
+    )
+
+
+api_keys_by_organization = _child_pages(ApiKey, ApiKey.organization_id, _visible_api_keys)
+api_key_counts_by_organization = _child_counts(ApiKey, ApiKey.organization_id, _visible_api_keys)
+service_accounts_by_organization = _child_pages(ServiceAccount, ServiceAccount.organization_id)
+service_account_counts_by_organization = _child_counts(
+    ServiceAccount, ServiceAccount.organization_id
+)
+
+
+async def api_keys_by_id(context: Context, keys: list[str]) -> list[ApiKey | None]:
+    return await _by_ids(context, _visible_api_keys(context).where(ApiKey.id.in_(keys)), keys)

@@ -1,0 +1,68 @@
+"""The one schema: root types assembled from per-domain mixins (NetBox style)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import ASTValidationRule, GraphQLError
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
+from strawberry.schema.config import StrawberryConfig
+
+from atrium.core.config import Settings
+from atrium.core.graphql import ProtectionExtension
+from atrium.core.limits import alias_limit_rule, depth_limit_rule
+from atrium.schema.auth import AuthMutation
+from atrium.schema.identity.mutations import IdentityMutation
+from atrium.schema.identity.queries import IdentityQuery
+from atrium.schema.identity.types import NODE_TYPES as IDENTITY_NODES
+from atrium.schema.node import node_query
+
+NODE_RESOLVERS = {**IDENTITY_NODES}
+
+NodeQuery = node_query(NODE_RESOLVERS)
+
+
+@strawberry.type(description="The query root: every object of Atrium's graph starts here.")
+class Query(NodeQuery, IdentityQuery):  # type: ignore[misc,valid-type]
+    pass
+
+
+@strawberry.type(
+    description="The mutation root: each field takes one `input` and returns a payload."
+)
+class Mutation(AuthMutation, IdentityMutation):
+    pass
+
+
+class AtriumSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Errors are logged once, when formatted (``core.graphql.format_error``): expected
+        ones (codes) are not logged at all, unexpected ones with their request id."""
+
+
+def create_schema(settings: Settings) -> strawberry.Schema:
+    """The schema with the protections the settings ask for."""
+    from graphql.validation import NoSchemaIntrospectionCustomRule
+
+    rules: list[type[ASTValidationRule]] = [
+        depth_limit_rule(settings.max_query_depth),
+        alias_limit_rule(settings.max_aliases),
+    ]
+    if not settings.introspection_enabled:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return AtriumSchema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(disable_field_suggestions=not settings.suggestions_enabled),
+        extensions=[
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            lambda: AddValidationRules(rules),
+            ProtectionExtension,
+        ],
+    )
+
+
+def sdl() -> str:
+    """The exported SDL, independent of runtime settings."""
+    return create_schema(Settings()).as_str() + "\n"

@@ -1,0 +1,127 @@
+"""Shared GraphQL building blocks: Node, connections, userErrors, the mutation runner."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from atrium.core.context import Context
+from atrium.core.errors import UserErrorCode, UserErrors
+from atrium.core.pagination import Page
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+AtriumInfo = Info[Context, None]
+
+strawberry.enum(
+    UserErrorCode, name="UserErrorCode", description="Why a mutation did not do what it was asked."
+)
+
+
+@strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Opaque global ID, e.g. `usr_01JD3…`.")
+
+
+@strawberry.type(
+    description="An expected failure of a mutation: validation, conflict, not allowed."
+)
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description='Path to the input field at fault, e.g. `["input", "email"]`.'
+    )
+    message: str = strawberry.field(description="What went wrong, for people.")
+    code: UserErrorCode = strawberry.field(description="What went wrong, for programs.")
+
+
+@strawberry.type(description="Where a page sits in its connection.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Items precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last item.")
+
+
+@strawberry.type(description="An item of a connection with its cursor.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Opaque cursor for `after` / `before`.")
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of a list, Relay style.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]] = strawberry.field(description="The items with their cursors.")
+    page_info: PageInfo = strawberry.field(description="Paging information.")
+    total: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="The items without cursors.")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="Number of items in the whole list, across all pages.")
+    async def total_count(self) -> int:
+        return await self.total()
+
+
+def to_connection(
+    page: Page, convert: Callable[[Any], T], total: Callable[[], Awaitable[int]]
+) -> Connection[T]:
+    edges = [
+        Edge(cursor=cursor, node=convert(row))
+        for row, cursor in zip(page.rows, page.cursors, strict=True)
+    ]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+        total=total,
+    )
+
+
+def user_errors(errors: UserErrors) -> list[UserError]:
+    return [
+        UserError(field=list(e.field) if e.field else None, message=e.message, code=e.code)
+        for e in errors.errors
+    ]
+
+
+async def run_mutation(
+    info: AtriumInfo,
+    action: Callable[[Context, AsyncSession], Awaitable[T]],
+) -> tuple[T | None, list[UserError]]:
+    """Run one mutation field atomically.
+
+    The action runs inside a SAVEPOINT. If it raises :class:`UserErrors` the savepoint
+    is rolled back and the events it queued are dropped, so a failed mutation writes
+    nothing; any other exception propagates (and is masked) after the same rollback.
+    """
+    context = info.context
+    mark = context.pending_after_commit
+    try:
+        async with context.transaction() as session:
+            result = await action(context, session)
+    except UserErrors as errors:
+        context.discard_after_commit(mark)
+        return None, user_errors(errors)
+    except BaseException:
+        context.discard_after_commit(mark)
+        raise
+    context.loaders.clear()
+    return result, []
+
+
+def first_or_none(values: Sequence[T]) -> T | None:
+    return values[0] if values else None
+
+
+DateTime = datetime

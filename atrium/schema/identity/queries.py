@@ -1,0 +1,98 @@
+"""Identity queries: ``viewer`` and ``organization``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from sqlalchemy import select
+
+from atrium.core.errors import NotFound
+from atrium.core.pagination import ConnectionArgs, count, fetch_page
+from atrium.core.policy import Scope
+from atrium.models import identity as models
+from atrium.schema.common import AtriumInfo, Connection, to_connection
+from atrium.schema.identity.types import (
+    After,
+    Before,
+    First,
+    Last,
+    Organization,
+    ServiceAccount,
+    User,
+    load_organization,
+    load_user,
+)
+
+
+@strawberry.type(description="Who is calling: the user or service account behind the credential.")
+class Viewer:
+    scope: Scope = strawberry.field(description="What the credential may do.")
+    user_id: strawberry.Private[str | None]
+    service_account_id: strawberry.Private[str | None]
+
+    @strawberry.field(description="The signed-in user (null for a service account key).")
+    async def user(self, info: AtriumInfo) -> User | None:
+        return await load_user(info, self.user_id)
+
+    @strawberry.field(description="The service account of the key in use, if any.")
+    async def service_account(self, info: AtriumInfo) -> ServiceAccount | None:
+        if self.service_account_id is None:
+            return None
+        async with info.context.session() as session:
+            row = await session.get(models.ServiceAccount, self.service_account_id)
+        return ServiceAccount.from_model(row) if row else None
+
+    @strawberry.field(description="Organizations the credential reaches.")
+    async def organizations(
+        self,
+        info: AtriumInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Organization]:
+        args = ConnectionArgs.of(first, after, last, before)
+        stmt = select(models.Organization).where(
+            models.Organization.id.in_(info.context.principal.organization_ids)
+        )
+        async with info.context.session() as session:
+            page = await fetch_page(session, stmt, models.Organization.id, args)
+
+        async def total() -> int:
+            async with info.context.session() as session:
+                return await count(session, stmt)
+
+        return to_connection(page, Organization.from_model, total)
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(description="The caller. UNAUTHENTICATED without a credential.")
+    def viewer(self, info: AtriumInfo) -> Viewer:
+        principal = info.context.principal
+        principal.require_authenticated()
+        return Viewer(
+            scope=Scope(principal.scope),
+            user_id=principal.user_id,
+            service_account_id=principal.service_account_id,
+        )
+
+    @strawberry.field(description="An organization by ID or slug (one of them).")
+    async def organization(
+        self,
+        info: AtriumInfo,
+        id: Annotated[strawberry.ID | None, strawberry.argument(description="Its ID.")] = None,
+        slug: Annotated[str | None, strawberry.argument(description="Its slug.")] = None,
+    ) -> Organization:
+        info.context.principal.require_authenticated()
+        organization_id: str | None = id
+        if organization_id is None and slug is not None:
+            async with info.context.session() as session:
+                organization_id = await session.scalar(
+                    select(models.Organization.id).where(models.Organization.slug == slug)
+                )
+        found = await load_organization(info, organization_id) if organization_id else None
+        if found is None:
+            raise NotFound("Organization", str(id or slug))
+        return found
