@@ -14,7 +14,7 @@ Session rules (DESIGN.md "Rules of the road"):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,8 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from atrium.core.auth import ANONYMOUS, Principal
 from atrium.core.config import Settings
 from atrium.core.db import Database
+from atrium.core.events import record_event
 from atrium.core.limits import RateLimitState
 from atrium.core.loaders import LoaderRegistry
+from atrium.core.pubsub import Event
 
 AfterCommit = Callable[[], Awaitable[None]]
 
@@ -74,6 +76,50 @@ class Context:
         session = self._get_session()
         async with session.begin_nested():
             yield session
+
+    async def emit(
+        self,
+        session: AsyncSession,
+        *,
+        topics: Sequence[str],
+        type: str,
+        payload: dict[str, Any],
+        organization_id: str | None = None,
+        durable: bool = True,
+    ) -> list[Event]:
+        """Queue a domain event on each topic, published once the request commits.
+
+        Durable events are stored in this transaction (``core.events``) and so vanish with
+        a rollback; ephemeral ones (typing, token deltas) are only ever sent live.
+        """
+        events: list[Event] = []
+        actor = self.principal.user_id or self.principal.service_account_id
+        for topic in topics:
+            if durable:
+                event = await record_event(
+                    session,
+                    topic=topic,
+                    type=type,
+                    payload=payload,
+                    organization_id=organization_id,
+                    actor_id=actor,
+                )
+            else:
+                event = Event(
+                    type=type, topic=topic, payload=payload, organization_id=organization_id
+                )
+            events.append(event)
+            for hook in getattr(self.services, "event_hooks", ()):
+                await hook(self, session, event)
+        bus = getattr(self.services, "bus", None)
+        if bus is not None:
+
+            async def publish() -> None:
+                for event in events:
+                    await bus.publish(event)
+
+            self.after_commit(publish)
+        return events
 
     def after_commit(self, callback: AfterCommit) -> None:
         """Run ``callback`` once the request's transaction has committed (never on rollback)."""
