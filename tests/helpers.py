@@ -103,6 +103,8 @@ mutation CreateOrg($input: CreateOrganizationInput!) {
 
 @dataclass
 class TestUser:
+    __test__ = False  # not a test class, whatever pytest thinks of its name
+
     id: str
     email: str
     token: str
@@ -131,3 +133,187 @@ async def make_org(
         token=owner.token,
     )
     return payload["organization"]
+
+
+# --- More factories, each going through the public API --------------------------------
+
+CREATE_INVITATION = """
+mutation Invite($input: CreateInvitationInput!) {
+  createInvitation(input: $input) {
+    invitation { id email role status expiresAt }
+    token
+    userErrors { field message code }
+  }
+}
+"""
+
+ACCEPT_INVITATION = """
+mutation Accept($token: String!) {
+  acceptInvitation(input: {token: $token}) {
+    membership { id role user { id } organization { id } }
+    userErrors { field message code }
+  }
+}
+"""
+
+CREATE_TEAM = """
+mutation CreateTeam($input: CreateTeamInput!) {
+  createTeam(input: $input) {
+    team { id name slug description }
+    userErrors { field message code }
+  }
+}
+"""
+
+ADD_TEAM_MEMBER = """
+mutation AddTeamMember($input: AddTeamMemberInput!) {
+  addTeamMember(input: $input) {
+    teamMember { id role user { id } }
+    userErrors { field message code }
+  }
+}
+"""
+
+CREATE_API_KEY = """
+mutation CreateKey($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) {
+    apiKey { id name kind scope prefix expiresAt lastUsedAt revokedAt }
+    secret
+    userErrors { field message code }
+  }
+}
+"""
+
+CREATE_SERVICE_ACCOUNT = """
+mutation CreateSA($input: CreateServiceAccountInput!) {
+  createServiceAccount(input: $input) {
+    serviceAccount { id name role }
+    userErrors { field message code }
+  }
+}
+"""
+
+
+async def invite(
+    client: GraphQLClient,
+    organization_id: str,
+    inviter: TestUser,
+    email: str,
+    role: str = "MEMBER",
+    team_id: str | None = None,
+) -> str:
+    """Invite ``email``; return the acceptance token."""
+    payload = await client.mutate(
+        "createInvitation",
+        CREATE_INVITATION,
+        {
+            "input": {
+                "organizationId": organization_id,
+                "email": email,
+                "role": role,
+                "teamId": team_id,
+            }
+        },
+        token=inviter.token,
+    )
+    token: str = payload["token"]
+    return token
+
+
+async def add_member(
+    client: GraphQLClient,
+    organization_id: str,
+    inviter: TestUser,
+    role: str = "MEMBER",
+    *,
+    user: TestUser | None = None,
+    name: str = "Member",
+) -> TestUser:
+    """A user who joined ``organization_id`` with ``role`` by accepting an invitation."""
+    member = user or await make_user(client, name)
+    token = await invite(client, organization_id, inviter, member.email, role)
+    await client.mutate("acceptInvitation", ACCEPT_INVITATION, {"token": token}, token=member.token)
+    return member
+
+
+async def make_team(
+    client: GraphQLClient, organization_id: str, creator: TestUser, name: str | None = None
+) -> dict[str, Any]:
+    payload = await client.mutate(
+        "createTeam",
+        CREATE_TEAM,
+        {"input": {"organizationId": organization_id, "name": name or unique("Team ")}},
+        token=creator.token,
+    )
+    team: dict[str, Any] = payload["team"]
+    return team
+
+
+async def add_to_team(
+    client: GraphQLClient, team_id: str, manager: TestUser, user_id: str, role: str = "MEMBER"
+) -> dict[str, Any]:
+    payload = await client.mutate(
+        "addTeamMember",
+        ADD_TEAM_MEMBER,
+        {"input": {"teamId": team_id, "userId": user_id, "role": role}},
+        token=manager.token,
+    )
+    member: dict[str, Any] = payload["teamMember"]
+    return member
+
+
+async def make_api_key(
+    client: GraphQLClient,
+    organization_id: str,
+    owner: TestUser,
+    scope: str = "READ",
+    *,
+    kind: str = "SECRET",
+    expires_in: str = "NEVER",
+    service_account_id: str | None = None,
+) -> tuple[dict[str, Any], str]:
+    """A new key's record and its secret (shown once)."""
+    payload = await client.mutate(
+        "createApiKey",
+        CREATE_API_KEY,
+        {
+            "input": {
+                "organizationId": organization_id,
+                "name": unique("key "),
+                "kind": kind,
+                "scope": scope,
+                "expiresIn": expires_in,
+                "serviceAccountId": service_account_id,
+            }
+        },
+        token=owner.token,
+    )
+    return payload["apiKey"], payload["secret"]
+
+
+async def make_service_account(
+    client: GraphQLClient, organization_id: str, admin: TestUser, role: str = "MEMBER"
+) -> dict[str, Any]:
+    payload = await client.mutate(
+        "createServiceAccount",
+        CREATE_SERVICE_ACCOUNT,
+        {"input": {"organizationId": organization_id, "name": unique("sa "), "role": role}},
+        token=admin.token,
+    )
+    account: dict[str, Any] = payload["serviceAccount"]
+    return account
+
+
+def user_error(payload: dict[str, Any]) -> dict[str, Any]:
+    """The one userError of a failed mutation payload."""
+    errors = payload["userErrors"]
+    assert len(errors) == 1, errors
+    error: dict[str, Any] = errors[0]
+    return error
+
+
+@asynccontextmanager
+async def db_session(app: Any) -> AsyncIterator[Any]:
+    """A session on the app's database, for looking at (or ageing) rows directly."""
+    async with app.state.atrium.db.sessionmaker() as session:
+        yield session

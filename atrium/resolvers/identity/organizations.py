@@ -12,7 +12,7 @@ from atrium.core.errors import UserError, UserErrorCode, UserErrors
 from atrium.core.ids import new_id
 from atrium.core.policy import Action, Role
 from atrium.models.identity import Membership, Organization, Plan
-from atrium.resolvers.access import get_for_action
+from atrium.resolvers.access import get_for_action, require
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
 
@@ -91,7 +91,7 @@ async def update_organization(
         context, session, Organization, organization_id, Action.ORG_UPDATE
     )
     if plan is not None and plan != organization.plan:
-        await get_for_action(context, session, Organization, organization_id, Action.PLAN_MANAGE)
+        require(context, organization_id, Action.PLAN_MANAGE, field=("plan",))
     errors = (validate_name(name) if name is not None else []) + (
         validate_slug(slug) if slug is not None else []
     )
