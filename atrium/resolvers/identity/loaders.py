@@ -32,8 +32,12 @@ async def _by_ids(context: Context, stmt: Select[Any], keys: Sequence[str]) -> l
     return [rows.get(key) for key in keys]
 
 
-def _visible_org_ids(context: Context) -> list[str]:
-    return context.principal.organization_ids
+def _visible_org_ids(context: Context, action: Action = Action.READ) -> list[str]:
+    """Organizations in which the caller may ``action`` (by default: see them at all)."""
+    principal = context.principal
+    if action is Action.READ:
+        return principal.organization_ids
+    return [org_id for org_id in principal.organization_ids if principal.can(action, org_id)]
 
 
 async def organizations_by_id(context: Context, keys: list[str]) -> list[Organization | None]:
@@ -54,10 +58,16 @@ async def users_by_id(context: Context, keys: list[str]) -> list[User | None]:
     return await _by_ids(context, stmt, keys)
 
 
-def _org_scoped(model: Any) -> Any:
+def _org_scoped(model: Any, action: Action = Action.READ) -> Any:
+    """Rows by ID, in the organizations where the caller may ``action``.
+
+    Invitations and service accounts are listed to admins only, so fetching one by ID
+    needs the same right: to anyone else they do not exist (NOT_FOUND).
+    """
+
     async def load(context: Context, keys: list[str]) -> list[Any]:
         stmt = select(model).where(
-            model.id.in_(keys), model.organization_id.in_(_visible_org_ids(context))
+            model.id.in_(keys), model.organization_id.in_(_visible_org_ids(context, action))
         )
         return await _by_ids(context, stmt, keys)
 
@@ -68,8 +78,8 @@ def _org_scoped(model: Any) -> Any:
 teams_by_id = _org_scoped(Team)
 team_members_by_id = _org_scoped(TeamMembership)
 memberships_by_id = _org_scoped(Membership)
-invitations_by_id = _org_scoped(Invitation)
-service_accounts_by_id = _org_scoped(ServiceAccount)
+invitations_by_id = _org_scoped(Invitation, Action.MEMBER_INVITE)
+service_accounts_by_id = _org_scoped(ServiceAccount, Action.API_KEY_MANAGE)
 
 
 # Child connections: key is (parent id, ConnectionArgs); one statement per distinct args.
