@@ -44,6 +44,11 @@ class UserErrorCode(StrEnum):
     REVOKED = "REVOKED"
     ALREADY_USED = "ALREADY_USED"
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+    # OAuth 2.0 device authorization grant (RFC 8628 §3.5), for pollDeviceToken.
+    AUTHORIZATION_PENDING = "AUTHORIZATION_PENDING"
+    SLOW_DOWN = "SLOW_DOWN"
+    EXPIRED_TOKEN = "EXPIRED_TOKEN"
+    ACCESS_DENIED = "ACCESS_DENIED"
 
 
 class AtriumError(Exception):

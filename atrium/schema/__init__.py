@@ -13,6 +13,7 @@ from atrium.core.config import Settings
 from atrium.core.graphql import ProtectionExtension
 from atrium.core.limits import alias_limit_rule, depth_limit_rule
 from atrium.schema.auth import AuthMutation
+from atrium.schema.auth_flows import AuthFlowMutation
 from atrium.schema.identity.mutations import IdentityMutation
 from atrium.schema.identity.queries import IdentityQuery
 from atrium.schema.identity.types import NODE_TYPES as IDENTITY_NODES
@@ -31,7 +32,7 @@ class Query(NodeQuery, IdentityQuery):  # type: ignore[misc,valid-type]
 @strawberry.type(
     description="The mutation root: each field takes one `input` and returns a payload."
 )
-class Mutation(AuthMutation, IdentityMutation):
+class Mutation(AuthMutation, AuthFlowMutation, IdentityMutation):
     pass
 
 
