@@ -14,11 +14,13 @@ from starlette.staticfiles import StaticFiles
 from atrium.core.config import Settings, get_settings
 from atrium.core.db import Database
 from atrium.core.services import Services
+from atrium.resolvers.webhooks import delivery as webhooks
 from atrium.schema import create_schema
 from atrium.web.graphiql import STATIC_DIR, graphiql, wants_html
 from atrium.web.graphql_http import graphql_http
 from atrium.web.health import health, metrics, ready
 from atrium.web.state import AppState
+from atrium.web.ws import graphql_ws
 
 logger = logging.getLogger("atrium")
 
@@ -27,10 +29,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     settings = settings or get_settings()
     db = services.db if services else Database(settings.database_url)
     services = services or Services(settings, db)
+    if webhooks.on_event not in services.event_hooks:
+        services.event_hooks.append(webhooks.on_event)
     state = AppState(settings=settings, db=db, services=services, schema=create_schema(settings))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await services.start()
         logger.info("atrium started", extra={"env": settings.env.value})
         yield
         logger.info("atrium stopping: draining connections")
@@ -46,13 +51,16 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.atrium = state
 
-    async def graphql_get(request: Request) -> Response:
-        if settings.ide_enabled and wants_html(request):
+    async def graphql_endpoint(request: Request) -> Response:
+        """One route for GET and POST, so any other method gets 405 with ``Allow: GET, POST``."""
+        if request.method == "GET" and settings.ide_enabled and wants_html(request):
             return await graphiql(request)
         return await graphql_http(request)
 
-    app.add_api_route("/graphql", graphql_get, methods=["GET"], include_in_schema=False)
-    app.add_api_route("/graphql", graphql_http, methods=["POST"], include_in_schema=False)
+    app.add_api_route(
+        "/graphql", graphql_endpoint, methods=["GET", "POST"], include_in_schema=False
+    )
+    app.add_api_websocket_route("/graphql", graphql_ws)
     app.add_api_route("/health", health, methods=["GET"], include_in_schema=False)
     app.add_api_route("/health/ready", ready, methods=["GET"], include_in_schema=False)
     app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)

@@ -64,6 +64,7 @@ def settings(database_url: str) -> Settings:
         rate_limit_anonymous_per_hour=1_000_000,
         rate_limit_free_per_hour=1_000_000,
         log_json=False,
+        job_retry_base_seconds=0.05,
     )
 
 
@@ -72,6 +73,7 @@ async def app(settings: Settings) -> AsyncIterator[object]:
     from atrium.app import create_app
 
     application = create_app(settings)
+    await application.state.atrium.services.start()
     yield application
     await application.state.atrium.services.close()
 

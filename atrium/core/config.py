@@ -66,6 +66,19 @@ class Settings(BaseSettings):
     rate_limit_pro_per_hour: int = 1_000
     rate_limit_ultimate_per_hour: int = 10_000
 
+    # Durable jobs
+    run_worker: bool = True  # run jobs inside the server process (set false with `atrium worker`)
+    worker_concurrency: int = 4
+    job_retry_base_seconds: float = 1.0  # first retry after ~1-2 s, doubling each attempt
+
+    # WebSocket subscriptions
+    ws_legacy_protocol: bool = False  # also accept the legacy `graphql-ws` subprotocol
+    ws_max_subscriptions: int = 100  # operations per connection
+    ws_keepalive_seconds: float = 15.0
+    ws_init_timeout_seconds: float = 10.0
+    ws_queue_size: int = 256  # outgoing frames per connection before the oldest are dropped
+    bus_queue_size: int = 256  # events per bus subscriber before the oldest are dropped
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -24,9 +24,11 @@ from atrium.core.auth import ANONYMOUS, Principal
 from atrium.core.config import Settings
 from atrium.core.db import Database
 from atrium.core.events import record_event
+from atrium.core.jobs import enqueue
 from atrium.core.limits import RateLimitState
 from atrium.core.loaders import LoaderRegistry
 from atrium.core.pubsub import Event
+from atrium.models.jobs import Job
 
 AfterCommit = Callable[[], Awaitable[None]]
 
@@ -120,6 +122,28 @@ class Context:
 
             self.after_commit(publish)
         return events
+
+    async def enqueue(
+        self,
+        session: AsyncSession,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        organization_id: str | None = None,
+        max_attempts: int = 5,
+    ) -> Job:
+        """Enqueue a durable job in this transaction; wake the local worker after commit."""
+        job = await enqueue(
+            session, kind, payload, organization_id=organization_id, max_attempts=max_attempts
+        )
+        worker = getattr(self.services, "worker", None)
+        if worker is not None:
+
+            async def wake() -> None:
+                worker.wake()
+
+            self.after_commit(wake)
+        return job
 
     def after_commit(self, callback: AfterCommit) -> None:
         """Run ``callback`` once the request's transaction has committed (never on rollback)."""

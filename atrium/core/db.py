@@ -1,9 +1,10 @@
 """Engine and session factory.
 
 One ``AsyncSession`` per request, committed once at the end (see ``core.context``).
-SQLite gets WAL, foreign keys and real SAVEPOINTs (pysqlite's own transaction handling
-is switched off so SQLAlchemy can emit BEGIN/SAVEPOINT itself): each mutation field
-runs in a savepoint, so a failed one leaves nothing half-written.
+SQLite gets WAL, foreign keys, ``BEGIN IMMEDIATE`` transactions and real SAVEPOINTs
+(pysqlite's own transaction handling is switched off so SQLAlchemy can emit
+BEGIN/SAVEPOINT itself): each mutation field runs in a savepoint, so a failed one
+leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -54,7 +55,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front. A deferred transaction that reads and
+        # then writes cannot wait for the lock (SQLite fails it with "database is locked"
+        # when another connection wrote meanwhile), and requests, the job worker and
+        # subscriptions all write to the same file.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -48,8 +48,13 @@ class JobContext:
 
     job_id: str
     attempt: int
+    max_attempts: int
     db: Database
     services: Any
+
+    @property
+    def last_attempt(self) -> bool:
+        return self.attempt >= self.max_attempts
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[dict[str, Any] | None]]
@@ -68,9 +73,9 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def backoff_seconds(attempt: int, base: float = 2.0) -> float:
-    """Exponential backoff with jitter: between half and all of base**attempt seconds."""
-    ceiling = min(MAX_BACKOFF_SECONDS, base**attempt)
+def backoff_seconds(attempt: int, base: float = 1.0) -> float:
+    """Exponential backoff with jitter: between half and all of base * 2**attempt seconds."""
+    ceiling = min(MAX_BACKOFF_SECONDS, base * 2**attempt)
     return random.uniform(ceiling / 2, ceiling)
 
 
@@ -155,7 +160,12 @@ async def _finish(db: Database, job: Job, worker_id: str, **values: Any) -> bool
 
 
 async def run_job(
-    db: Database, services: Any, job: Job, worker_id: str, lease_seconds: float = LEASE_SECONDS
+    db: Database,
+    services: Any,
+    job: Job,
+    worker_id: str,
+    lease_seconds: float = LEASE_SECONDS,
+    backoff_base: float = 1.0,
 ) -> JobStatus:
     """Run one claimed job to an outcome: succeeded, retried or failed."""
     handler = HANDLERS.get(job.kind)
@@ -173,7 +183,8 @@ async def run_job(
         return JobStatus.FAILED
     heartbeat = asyncio.create_task(_renew_lease(db, job.id, worker_id, lease_seconds))
     try:
-        result = await handler(JobContext(job.id, job.attempts, db, services), job.payload)
+        context = JobContext(job.id, job.attempts, job.max_attempts, db, services)
+        result = await handler(context, job.payload)
     except Exception as error:
         heartbeat.cancel()
         message = "".join(traceback.format_exception_only(error)).strip()[:2000]
@@ -191,7 +202,9 @@ async def run_job(
                 locked_until=None,
             )
             return JobStatus.FAILED
-        retry_at = datetime.now(UTC) + timedelta(seconds=backoff_seconds(job.attempts))
+        retry_at = datetime.now(UTC) + timedelta(
+            seconds=backoff_seconds(job.attempts, backoff_base)
+        )
         await _finish(
             db,
             job,
@@ -242,8 +255,10 @@ class Worker:
         queues: list[str] | None = None,
         poll_seconds: float = 1.0,
         lease_seconds: float = LEASE_SECONDS,
+        backoff_base: float = 1.0,
     ) -> None:
         self.lease_seconds = lease_seconds
+        self.backoff_base = backoff_base
         self.db = db
         self.services = services
         self.concurrency = concurrency
@@ -285,7 +300,9 @@ class Worker:
                     logger.exception("claiming jobs failed")
             for job in jobs:
                 task = asyncio.create_task(
-                    run_job(self.db, self.services, job, self.id, self.lease_seconds)
+                    run_job(
+                        self.db, self.services, job, self.id, self.lease_seconds, self.backoff_base
+                    )
                 )
                 self._running.add(task)
                 task.add_done_callback(self._done)

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from atrium.core.config import Settings
 from atrium.core.context import Context
 from atrium.core.db import Database
+from atrium.core.jobs import Worker
 from atrium.core.limits import RateLimiter, RateLimitState, create_rate_limiter
 from atrium.core.mailer import Mailer, create_mailer
+from atrium.core.pubsub import Event, EventBus
+
+EventHook = Callable[[Context, AsyncSession, Event], Awaitable[None]]
 
 
 class Services:
@@ -24,6 +30,27 @@ class Services:
         self.db = db
         self.mailer = mailer or create_mailer(settings.mailer)
         self.rate_limiter = rate_limiter or create_rate_limiter(settings.redis_url)
+        self.bus = EventBus(settings.broadcast_url, queue_size=settings.bus_queue_size)
+        # Called for every recorded event inside its transaction (webhooks enqueue here).
+        self.event_hooks: list[EventHook] = []
+
+        self.worker: Worker | None = None
+
+    def create_worker(self) -> Worker:
+        settings = self.settings
+        return Worker(
+            self.db,
+            self,
+            concurrency=settings.worker_concurrency,
+            backoff_base=settings.job_retry_base_seconds,
+        )
+
+    async def start(self, *, with_worker: bool | None = None) -> None:
+        """Connect the bus and, unless separate workers do it, run jobs in this process."""
+        await self.bus.start()
+        if with_worker if with_worker is not None else self.settings.run_worker:
+            self.worker = self.create_worker()
+            self.worker.start()
 
     def hourly_budget(self, plan: str | None) -> int:
         settings = self.settings
@@ -48,12 +75,20 @@ class Services:
     def readiness_checks(self) -> dict[str, Callable[[], Awaitable[object]]]:
         """Dependencies beyond the database that must answer before we take traffic."""
         checks: dict[str, Callable[[], Awaitable[object]]] = {}
+        checks["bus"] = self._bus_ready
         ping = getattr(self.rate_limiter, "ping", None)
         if ping is not None:
             checks["redis"] = ping
         return checks
 
+    async def _bus_ready(self) -> None:
+        if not self.bus.connected:
+            raise ConnectionError("event bus is not connected")
+
     async def close(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+        await self.bus.close()
         close = getattr(self.rate_limiter, "close", None)
         if close is not None:
             await close()

@@ -18,8 +18,11 @@ from atrium.schema.identity.mutations import IdentityMutation
 from atrium.schema.identity.queries import IdentityQuery
 from atrium.schema.identity.types import NODE_TYPES as IDENTITY_NODES
 from atrium.schema.node import node_query
+from atrium.schema.webhooks import NODE_TYPES as WEBHOOK_NODES
+from atrium.schema.webhooks import WebhookMutation
+from atrium.subscriptions.identity import IdentitySubscription
 
-NODE_RESOLVERS = {**IDENTITY_NODES}
+NODE_RESOLVERS = {**IDENTITY_NODES, **WEBHOOK_NODES}
 
 NodeQuery = node_query(NODE_RESOLVERS)
 
@@ -32,7 +35,14 @@ class Query(NodeQuery, IdentityQuery):  # type: ignore[misc,valid-type]
 @strawberry.type(
     description="The mutation root: each field takes one `input` and returns a payload."
 )
-class Mutation(AuthMutation, AuthFlowMutation, IdentityMutation):
+class Mutation(AuthMutation, AuthFlowMutation, IdentityMutation, WebhookMutation):
+    pass
+
+
+@strawberry.type(
+    description="The subscription root: live events over WebSocket (graphql-transport-ws)."
+)
+class Subscription(IdentitySubscription):
     pass
 
 
@@ -55,6 +65,7 @@ def create_schema(settings: Settings) -> strawberry.Schema:
     return AtriumSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(disable_field_suggestions=not settings.suggestions_enabled),
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),

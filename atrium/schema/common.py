@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
 from atrium.core.context import Context
 from atrium.core.errors import UserErrorCode, UserErrors
-from atrium.core.pagination import Page
+from atrium.core.pagination import ConnectionArgs, Page
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 AtriumInfo = Info[Context, None]
+
+First = Annotated[int | None, strawberry.argument(description="Page size from the start (≤ 100).")]
+After = Annotated[str | None, strawberry.argument(description="Cursor to start after.")]
+Last = Annotated[int | None, strawberry.argument(description="Page size from the end (≤ 100).")]
+Before = Annotated[str | None, strawberry.argument(description="Cursor to end before.")]
 
 strawberry.enum(
     UserErrorCode, name="UserErrorCode", description="Why a mutation did not do what it was asked."
@@ -86,6 +91,30 @@ def to_connection(
         ),
         total=total,
     )
+
+
+async def child_connection(
+    info: AtriumInfo,
+    parent_id: str,
+    pages: Any,
+    counts: Any,
+    convert: Callable[[Any], Any],
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    *,
+    descending: bool = False,
+) -> Connection[Any]:
+    """A connection under ``parent_id``, batched with its siblings through loaders."""
+    args = ConnectionArgs.of(first, after, last, before, descending=descending)
+    context = info.context
+
+    async def total() -> int:
+        return int(await context.loaders.get(counts).load(parent_id))
+
+    page = await context.loaders.get(pages).load((parent_id, args))
+    return to_connection(page, convert, total)
 
 
 def user_errors(errors: UserErrors) -> list[UserError]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import strawberry
 from ulid import ULID
@@ -11,6 +12,9 @@ from atrium.core.config import Settings
 from atrium.core.db import Database
 from atrium.core.services import Services
 
+if TYPE_CHECKING:
+    from atrium.web.fanout import FanoutHub
+
 
 @dataclass
 class AppState:
@@ -18,6 +22,12 @@ class AppState:
     db: Database
     services: Services
     schema: strawberry.Schema
+    hub: FanoutHub = field(init=False)
+
+    def __post_init__(self) -> None:
+        from atrium.web.fanout import FanoutHub
+
+        self.hub = FanoutHub(self)
 
 
 def new_request_id() -> str:

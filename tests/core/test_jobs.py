@@ -83,7 +83,7 @@ async def test_worker_runs_a_job_and_records_its_result(db: Database) -> None:
 async def test_failures_are_retried_with_backoff_then_succeed(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jobs, "backoff_seconds", lambda attempt: 0.0)
+    monkeypatch.setattr(jobs, "backoff_seconds", lambda attempt, base: 0.0)
     queue = unique("q")
     job_id = await _enqueue(db, "test.flaky", {"succeed_on": 3}, queue)
     worker = Worker(db, None, queues=[queue], poll_seconds=0.05)
@@ -99,6 +99,7 @@ async def test_failures_are_retried_with_backoff_then_succeed(
 async def test_backoff_grows_exponentially() -> None:
     assert 1 <= jobs.backoff_seconds(1) <= 2
     assert 16 <= jobs.backoff_seconds(5) <= 32
+    assert 0.8 <= jobs.backoff_seconds(4, base=0.1) <= 1.6
     assert jobs.backoff_seconds(30) <= jobs.MAX_BACKOFF_SECONDS
 
 

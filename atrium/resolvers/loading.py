@@ -1,0 +1,80 @@
+"""Building blocks for every domain's batch functions (``resolvers/<domain>/loaders.py``).
+
+Each factory returns a plain ``async def load(context, keys)`` that issues one statement
+per batch and filters by what the caller may see, so a field resolved through it can
+neither leak another organization's rows nor query once per parent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from atrium.core.context import Context
+from atrium.core.pagination import ConnectionArgs, Page, count_by, fetch_pages
+from atrium.core.policy import Action
+
+BaseQuery = Callable[[Context], Select[Any]]
+ChildKey = tuple[Hashable, ConnectionArgs]
+
+
+async def by_ids(context: Context, stmt: Select[Any], keys: Sequence[str]) -> list[Any]:
+    """Rows of ``stmt`` in the order of ``keys`` (None where missing or hidden)."""
+    async with context.session() as session:
+        rows = {row.id: row for row in (await session.scalars(stmt)).all()}
+    return [rows.get(key) for key in keys]
+
+
+def visible_org_ids(context: Context, action: Action = Action.READ) -> list[str]:
+    """Organizations in which the caller may ``action`` (by default: see them at all)."""
+    principal = context.principal
+    if action is Action.READ:
+        return principal.organization_ids
+    return [org_id for org_id in principal.organization_ids if principal.can(action, org_id)]
+
+
+def org_scoped(model: Any, action: Action = Action.READ) -> Any:
+    """Rows by ID, in the organizations where the caller may ``action``."""
+
+    async def load(context: Context, keys: list[str]) -> list[Any]:
+        stmt = select(model).where(
+            model.id.in_(keys), model.organization_id.in_(visible_org_ids(context, action))
+        )
+        return await by_ids(context, stmt, keys)
+
+    load.__name__ = f"{model.__tablename__}_by_id"
+    return load
+
+
+def child_pages(model: Any, partition: Any, base: BaseQuery | None = None) -> Any:
+    """Pages of a child connection keyed by (parent id, args): one statement per args."""
+
+    async def load(context: Context, keys: list[ChildKey]) -> list[Page]:
+        by_args: dict[ConnectionArgs, list[Hashable]] = {}
+        for parent, args in keys:
+            by_args.setdefault(args, []).append(parent)
+        results: dict[ChildKey, Page] = {}
+        async with context.session() as session:
+            for args, parents in by_args.items():
+                stmt = base(context) if base is not None else select(model)
+                pages = await fetch_pages(session, model, stmt, partition, parents, args)
+                results.update({(parent, args): page for parent, page in pages.items()})
+        return [results[key] for key in keys]
+
+    load.__name__ = f"{model.__tablename__}_pages_by_{partition.key}"
+    return load
+
+
+def child_counts(model: Any, partition: Any, base: BaseQuery | None = None) -> Any:
+    """``totalCount`` of a child connection per parent: one grouped statement."""
+
+    async def load(context: Context, keys: list[Hashable]) -> list[int]:
+        stmt = base(context) if base is not None else select(model)
+        async with context.session() as session:
+            counts = await count_by(session, stmt, partition, keys)
+        return [counts[key] for key in keys]
+
+    load.__name__ = f"{model.__tablename__}_counts_by_{partition.key}"
+    return load
