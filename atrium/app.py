@@ -15,6 +15,7 @@ from atrium.core.config import Settings, get_settings
 from atrium.core.db import Database
 from atrium.core.services import Services
 from atrium.resolvers.webhooks import delivery as webhooks
+from atrium.rest.router import mount_rest
 from atrium.schema import create_schema
 from atrium.web.graphiql import STATIC_DIR, graphiql, wants_html
 from atrium.web.graphql_http import graphql_http
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_api_route("/health", health, methods=["GET"], include_in_schema=False)
     app.add_api_route("/health/ready", ready, methods=["GET"], include_in_schema=False)
     app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
+    mount_rest(app, state)
     if STATIC_DIR.exists():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

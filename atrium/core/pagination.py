@@ -26,21 +26,49 @@ from atrium.core.errors import BadUserInput
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 _CURSOR_PREFIX = "c1:"
+_OFFSET_PREFIX = "o1:"  # a position, for limit/offset clients (the REST layer)
+
+
+def _encode(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def encode_cursor(row_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{row_id}".encode()).decode().rstrip("=")
+    return _encode(f"{_CURSOR_PREFIX}{row_id}")
+
+
+def encode_offset_cursor(position: int) -> str:
+    """A cursor meaning "after the row at ``position``" (0-based), for offset paging."""
+    return _encode(f"{_OFFSET_PREFIX}{position}")
+
+
+def _decode(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.urlsafe_b64decode(padded.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadUserInput(f"Invalid cursor: {cursor!r}") from None
 
 
 def decode_cursor(cursor: str) -> str:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = base64.urlsafe_b64decode(padded.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadUserInput(f"Invalid cursor: {cursor!r}") from None
+    raw = _decode(cursor)
     if not raw.startswith(_CURSOR_PREFIX):
         raise BadUserInput(f"Invalid cursor: {cursor!r}")
     return raw[len(_CURSOR_PREFIX) :]
+
+
+def _decode_after(cursor: str) -> tuple[str | None, int | None]:
+    """``after`` is a row cursor, or (from offset paging) a position."""
+    raw = _decode(cursor)
+    if raw.startswith(_OFFSET_PREFIX):
+        try:
+            position = int(raw[len(_OFFSET_PREFIX) :])
+        except ValueError:
+            raise BadUserInput(f"Invalid cursor: {cursor!r}") from None
+        if position < 0:
+            raise BadUserInput(f"Invalid cursor: {cursor!r}")
+        return None, position
+    return decode_cursor(cursor), None
 
 
 @dataclass(frozen=True)
@@ -52,6 +80,7 @@ class ConnectionArgs:
     last: int | None = None
     before: str | None = None
     descending: bool = False
+    after_position: int | None = None  # from an offset cursor: skip rows up to this one
 
     @classmethod
     def of(
@@ -71,13 +100,23 @@ class ConnectionArgs:
                 )
         if first is not None and last is not None:
             raise BadUserInput("Pass `first` or `last`, not both")
+        if first is None and last is None and before is not None and after is None:
+            # `before` alone means the page just before the cursor, as `last` would read it.
+            last = DEFAULT_PAGE_SIZE
+        after_id, after_position = _decode_after(after) if after else (None, None)
         return cls(
             first=first,
-            after=decode_cursor(after) if after else None,
+            after=after_id,
             last=last,
             before=decode_cursor(before) if before else None,
             descending=descending,
+            after_position=after_position,
         )
+
+    @property
+    def skip(self) -> int:
+        """Rows to skip before the page (offset paging); 0 for cursor paging."""
+        return self.after_position + 1 if self.after_position is not None else 0
 
     @property
     def backwards(self) -> bool:
@@ -126,7 +165,7 @@ def _page(rows: list[Any], args: ConnectionArgs) -> Page:
     return Page(
         rows=rows,
         has_next_page=more if not args.backwards else args.before is not None,
-        has_previous_page=more if args.backwards else args.after is not None,
+        has_previous_page=more if args.backwards else (args.after is not None or args.skip > 0),
         cursors=[encode_cursor(row.id) for row in rows],
     )
 
@@ -139,6 +178,8 @@ async def fetch_page(
 ) -> Page:
     """One page of ``stmt`` (a ``select(Model)``) in ID order."""
     query = stmt.where(*_keyset(id_col, args)).order_by(_order(id_col, args)).limit(args.limit + 1)
+    if args.skip:
+        query = query.offset(args.skip)
     rows = list((await session.scalars(query)).all())
     return _page(rows, args)
 
@@ -162,7 +203,11 @@ async def fetch_pages(
         .subquery()
     )
     entity = aliased(model, inner)
-    query = select(entity).where(inner.c.row_number <= args.limit + 1).order_by(inner.c.row_number)
+    query = (
+        select(entity)
+        .where(inner.c.row_number > args.skip, inner.c.row_number <= args.skip + args.limit + 1)
+        .order_by(inner.c.row_number)
+    )
     grouped: dict[Hashable, list[Any]] = defaultdict(list)
     partition_name = partition_col.key
     for row in (await session.scalars(query)).all():

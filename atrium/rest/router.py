@@ -1,0 +1,210 @@
+"""The generated REST routes: one per ``@rest`` operation, under ``/rest/<product>``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from graphql import GraphQLSchema
+from starlette.requests import Request
+from starlette.responses import Response
+
+from atrium.core.pagination import MAX_PAGE_SIZE, encode_cursor, encode_offset_cursor
+from atrium.rest.mapping import InputError, coerce_input, descend, render
+from atrium.rest.openapi import openapi_document, swagger_page
+from atrium.rest.products import Product
+from atrium.rest.spec import RouteSpec, load_specs
+from atrium.web.state import AppState
+
+JSON_TYPE = "application/json"
+_PAGING_PARAMS = {"limit", "offset", "before_cursor", "after_cursor"}
+
+
+def _json(body: Any, status: int, headers: dict[str, str]) -> Response:
+    if status == 204:
+        return Response(status_code=204, headers=headers)
+    return Response(orjson.dumps(body), status_code=status, media_type=JSON_TYPE, headers=headers)
+
+
+def error_response(
+    spec: RouteSpec, code: str, message: str, details: dict[str, Any], headers: dict[str, str]
+) -> Response:
+    product: Product = spec.product
+    status = product.status_for(code)
+    if spec.errors == "OAUTH":
+        body: dict[str, Any] = {"error": code.lower(), "error_description": message}
+    else:
+        body = {"error": {"code": product.word_for(code), "message": message, "details": details}}
+    return _json(body, status, headers)
+
+
+class RequestError(Exception):
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+async def _variables(spec: RouteSpec, request: Request) -> dict[str, Any]:
+    variables: dict[str, Any] = {}
+    types = spec.variables
+    for name in spec.path_params:
+        variables[name] = coerce_input(
+            request.path_params[name], types[name], from_text=True, where=name
+        )
+    query = dict(request.query_params)
+    if spec.list_style is not None:
+        variables.update(_paging(spec, query))
+    if spec.method in ("GET", "DELETE"):
+        for key, value in query.items():
+            if key in _PAGING_PARAMS and spec.list_style is not None:
+                continue
+            if key not in types or key in spec.path_params:
+                raise RequestError(f"Unknown parameter `{key}`", {"parameter": key})
+            variables[key] = coerce_input(value, types[key], from_text=True, where=key)
+        return variables
+    raw = await request.body()
+    try:
+        body = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError:
+        raise RequestError("The request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise RequestError("The request body must be a JSON object")
+    if spec.body_variable is not None:
+        name = spec.body_variable
+        variables[name] = coerce_input(body, types[name], from_text=False, where="body")
+        return variables
+    for key, value in body.items():
+        if key not in types or key in spec.path_params:
+            raise RequestError(f"Unknown field `{key}`", {"field": key})
+        variables[key] = coerce_input(value, types[key], from_text=False, where=key)
+    return variables
+
+
+def _int_param(query: dict[str, str], name: str, default: int, maximum: int | None) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RequestError(f"`{name}` must be an integer", {"parameter": name}) from None
+    if value < 0 or (maximum is not None and value > maximum):
+        bound = f"between 0 and {maximum}" if maximum is not None else "at least 0"
+        raise RequestError(f"`{name}` must be {bound}", {"parameter": name})
+    return value
+
+
+def _paging(spec: RouteSpec, query: dict[str, str]) -> dict[str, Any]:
+    limit = _int_param(query, "limit", 20, MAX_PAGE_SIZE)
+    if spec.list_style == "OFFSET":
+        offset = _int_param(query, "offset", 0, None)
+        return {"first": limit, "after": encode_offset_cursor(offset - 1) if offset else None}
+    before, after = query.get("before_cursor"), query.get("after_cursor")
+    if before and "last" in spec.variables and "before" in spec.variables:
+        return {"last": limit, "before": encode_cursor(before)}
+    return {"first": limit, "after": encode_cursor(after) if after else None}
+
+
+def _shape(
+    schema: GraphQLSchema, spec: RouteSpec, data: dict[str, Any], query: dict[str, str]
+) -> Any:
+    root = schema.get_root_type(spec.operation.operation)
+    assert root is not None
+    value, type_, selection = descend(schema, data, spec.operation.selection_set, root, spec.unwrap)
+    if spec.list_style is None or not isinstance(value, dict):
+        return render(schema, value, type_, selection, spec.product)
+    items = render(schema, value, type_, selection, spec.product)
+    product = spec.product
+    nodes_key = next((k for k in ("nodes", "edges") if k in items), "nodes")
+    body: dict[str, Any] = {product.list_key: items.get(nodes_key, [])}
+    for key in ("total_count", "totalCount"):
+        if key in items:
+            body[product.total_key] = items[key]
+    page_info = items.get("page_info") or items.get("pageInfo") or {}
+    has_more = page_info.get("has_next_page", page_info.get("hasNextPage"))
+    if spec.list_style == "OFFSET":
+        body["limit"] = _int_param(query, "limit", 20, MAX_PAGE_SIZE)
+        body["offset"] = _int_param(query, "offset", 0, None)
+    if has_more is not None:
+        body["has_more"] = has_more
+    return body
+
+
+def _user_errors(data: dict[str, Any], spec: RouteSpec) -> list[dict[str, Any]]:
+    if not spec.unwrap:
+        return []
+    payload = data.get(spec.unwrap[0])
+    if isinstance(payload, dict):
+        errors = payload.get("userErrors") or payload.get("user_errors")
+        if isinstance(errors, list):
+            return errors
+    return []
+
+
+def route_handler(state: AppState, spec: RouteSpec) -> Callable[[Request], Awaitable[Response]]:
+    from atrium.rest.execute import execute
+
+    schema = state.schema._schema
+
+    async def handle(request: Request) -> Response:
+        try:
+            variables = await _variables(spec, request)
+        except (RequestError, InputError) as error:
+            details = getattr(error, "details", {})
+            return error_response(spec, "BAD_USER_INPUT", str(error), details, {})
+        outcome = await execute(state, request, spec.query, variables, spec.name)
+        if outcome.errors and (
+            outcome.unauthenticated or outcome.data is None or _unwrapped_is_null(outcome, spec)
+        ):
+            first = outcome.errors[0]
+            code = first.get("extensions", {}).get("code", "BAD_USER_INPUT")
+            details = first.get("extensions", {}).get("details", {})
+            return error_response(spec, code, first["message"], details, outcome.headers)
+        assert outcome.data is not None
+        user_errors = _user_errors(outcome.data, spec)
+        if user_errors:
+            first = user_errors[0]
+            details = {"field": first.get("field"), "errors": user_errors}
+            return error_response(spec, first["code"], first["message"], details, outcome.headers)
+        body = _shape(schema, spec, outcome.data, dict(request.query_params))
+        if isinstance(body, dict):
+            body.pop("user_errors", None)
+            body.pop("userErrors", None)
+        return _json(body, spec.status, outcome.headers)
+
+    handle.__name__ = spec.name
+    return handle
+
+
+def _unwrapped_is_null(outcome: Any, spec: RouteSpec) -> bool:
+    value: Any = outcome.data
+    for key in spec.unwrap[:1]:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value is None
+
+
+def mount_rest(app: FastAPI, state: AppState) -> list[RouteSpec]:
+    """Validate every operation file and add its routes, the OpenAPI document and docs."""
+    specs = load_specs(state.schema._schema)
+    for spec in specs:
+        app.add_api_route(
+            spec.full_path,
+            route_handler(state, spec),
+            methods=[spec.method],
+            include_in_schema=False,
+            name=f"{spec.product.name}.{spec.name}",
+        )
+    document = openapi_document(state.schema._schema, specs)
+
+    async def openapi(_: Request) -> Response:
+        return Response(orjson.dumps(document), media_type=JSON_TYPE)
+
+    async def docs(_: Request) -> Response:
+        return Response(swagger_page("/rest/openapi.json"), media_type="text/html")
+
+    app.add_api_route("/rest/openapi.json", openapi, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/rest/docs", docs, methods=["GET"], include_in_schema=False)
+    return specs

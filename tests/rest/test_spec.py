@@ -1,0 +1,79 @@
+"""The REST layer's operation files are validated against the live schema at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from atrium.core.config import Settings
+from atrium.rest.spec import RestSpecError, load_specs
+from atrium.schema import create_schema
+
+SCHEMA = create_schema(Settings())._schema
+
+
+def _write(directory: Path, product: str, text: str) -> Path:
+    (directory / f"{product}.graphql").write_text(text)
+    return directory
+
+
+def test_the_shipped_operations_validate() -> None:
+    specs = load_specs(SCHEMA)
+    assert specs, "no REST operations were loaded"
+    assert all(spec.full_path.startswith(f"/rest/{spec.product.name}/") for spec in specs)
+
+
+def test_an_operation_that_no_longer_validates_stops_start_up(tmp_path: Path) -> None:
+    # given an operation asking for a field the schema does not have (any more)
+    _write(
+        tmp_path,
+        "architecto",
+        """
+        query Gone($id: ID!) @rest(method: GET, path: "/v1/gone/{id}") {
+          organization(id: $id) { id removedField }
+        }
+    """,
+    )
+    # when the routes are generated / then start-up fails, naming the problem
+    with pytest.raises(RestSpecError, match="removedField"):
+        load_specs(SCHEMA, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('query A @rest(method: GET, path: "/v1/x/{id}") { viewer { scope } }', "{id}"),
+        (
+            'mutation B($n: String!) @rest(method: GET, path: "/v1/b") '
+            "{ logout(input: {refreshToken: $n}) { success } }",
+            "GET must serve a query",
+        ),
+        ("query { viewer { scope } }", "exactly one @rest"),
+        ('query C @rest(method: GET, path: "/v1/c", list: OFFSET) { viewer { scope } }', "$first"),
+    ],
+)
+def test_malformed_routes_are_refused(tmp_path: Path, text: str, problem: str) -> None:
+    _write(tmp_path, "archastro", text)
+    with pytest.raises(RestSpecError) as error:
+        load_specs(SCHEMA, tmp_path)
+    assert problem in str(error.value)
+
+
+def test_two_operations_on_one_route_are_refused(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "octokraft",
+        """
+        query A @rest(method: GET, path: "/api/v1/same") { viewer { scope } }
+        query B @rest(method: GET, path: "/api/v1/same") { viewer { scope } }
+    """,
+    )
+    with pytest.raises(RestSpecError, match="also served by"):
+        load_specs(SCHEMA, tmp_path)
+
+
+def test_unknown_product_file_is_refused(tmp_path: Path) -> None:
+    _write(tmp_path, "nosuchproduct", 'query A @rest(method: GET, path: "/a") { viewer { scope } }')
+    with pytest.raises(RestSpecError, match="no product"):
+        load_specs(SCHEMA, tmp_path)
