@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.context import Context
 from atrium.core.pagination import ConnectionArgs, Page, count_by, fetch_pages
@@ -47,15 +48,33 @@ async def organizations_by_id(context: Context, keys: list[str]) -> list[Organiz
     return await _by_ids(context, stmt, keys)
 
 
-async def users_by_id(context: Context, keys: list[str]) -> list[User | None]:
+def _visible_users(context: Context, keys: Sequence[str]) -> Select[Any]:
     """Users the caller shares an organization with (and the caller)."""
     shared = select(Membership.user_id).where(
         Membership.organization_id.in_(_visible_org_ids(context))
     )
-    stmt = select(User).where(
+    return select(User).where(
         User.id.in_(keys), or_(User.id == context.principal.user_id, User.id.in_(shared))
     )
-    return await _by_ids(context, stmt, keys)
+
+
+async def users_by_id(context: Context, keys: list[str]) -> list[User | None]:
+    """Users the caller shares an organization with (and the caller)."""
+    return await _by_ids(context, _visible_users(context, keys), keys)
+
+
+async def _prime_users(context: Context, session: AsyncSession, rows: Sequence[Any]) -> None:
+    """Load the users of ``rows`` now, in the same batch, into the ``users_by_id`` cache.
+
+    ``Membership.user`` then resolves from the cache instead of starting a batch of its
+    own, whose size (and count) would depend on how resolution interleaves.
+    """
+    user_ids = sorted({row.user_id for row in rows})
+    if not user_ids:
+        return
+    loader = context.loaders.get(users_by_id)
+    for user in (await session.scalars(_visible_users(context, user_ids))).all():
+        loader.prime(user.id, user)
 
 
 def _org_scoped(model: Any, action: Action = Action.READ) -> Any:
@@ -88,8 +107,14 @@ ChildKey = tuple[Hashable, ConnectionArgs]
 
 
 def _child_pages(
-    model: Any, partition: Any, base: Callable[[Context], Select[Any]] | None = None
+    model: Any,
+    partition: Any,
+    base: Callable[[Context], Select[Any]] | None = None,
+    *,
+    with_users: bool = False,
 ) -> Any:
+    """Pages of ``model`` per parent; ``with_users`` also prefetches each row's user."""
+
     async def load(context: Context, keys: list[ChildKey]) -> list[Page]:
         by_args: dict[ConnectionArgs, list[Hashable]] = {}
         for parent, args in keys:
@@ -100,9 +125,14 @@ def _child_pages(
                 stmt = base(context) if base is not None else select(model)
                 pages = await fetch_pages(session, model, stmt, partition, parents, args)
                 results.update({(parent, args): page for parent, page in pages.items()})
+            if with_users:
+                await _prime_users(
+                    context, session, [row for page in results.values() for row in page.rows]
+                )
         return [results[key] for key in keys]
 
-    load.__name__ = f"{model.__tablename__}_pages_by_{partition.key}"
+    suffix = "_with_users" if with_users else ""
+    load.__name__ = f"{model.__tablename__}_pages_by_{partition.key}{suffix}"
     return load
 
 
@@ -120,12 +150,25 @@ def _child_counts(
 
 
 memberships_by_organization = _child_pages(Membership, Membership.organization_id)
+memberships_with_users_by_organization = _child_pages(
+    Membership, Membership.organization_id, with_users=True
+)
 membership_counts_by_organization = _child_counts(Membership, Membership.organization_id)
-memberships_by_user = _child_pages(Membership, Membership.user_id)
-membership_counts_by_user = _child_counts(Membership, Membership.user_id)
+
+
+def _visible_memberships(context: Context) -> Select[Any]:
+    """A user's memberships in the organizations the credential reaches (an API key: one)."""
+    return select(Membership).where(Membership.organization_id.in_(_visible_org_ids(context)))
+
+
+memberships_by_user = _child_pages(Membership, Membership.user_id, _visible_memberships)
+membership_counts_by_user = _child_counts(Membership, Membership.user_id, _visible_memberships)
 teams_by_organization = _child_pages(Team, Team.organization_id)
 team_counts_by_organization = _child_counts(Team, Team.organization_id)
 team_members_by_team = _child_pages(TeamMembership, TeamMembership.team_id)
+team_members_with_users_by_team = _child_pages(
+    TeamMembership, TeamMembership.team_id, with_users=True
+)
 team_member_counts_by_team = _child_counts(TeamMembership, TeamMembership.team_id)
 invitations_by_organization = _child_pages(Invitation, Invitation.organization_id)
 invitation_counts_by_organization = _child_counts(Invitation, Invitation.organization_id)

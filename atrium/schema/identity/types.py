@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
 from atrium.core.errors import Forbidden
 from atrium.core.ids import register_prefix
@@ -67,6 +68,32 @@ async def child_connection(
 
     page = await context.loaders.get(pages).load((parent_id, args))
     return to_connection(page, convert, total)
+
+
+def _children(selections: list[Any]) -> list[Any]:
+    """Fields of a selection list, looking through inline fragments and fragment spreads."""
+    fields: list[Any] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            fields.append(selection)
+        else:
+            fields.extend(_children(selection.selections))
+    return fields
+
+
+def selects_node_field(info: AtriumInfo, name: str) -> bool:
+    """Does this connection field ask for ``name`` on its items (``nodes`` or ``edges.node``)?"""
+    for connection in info.selected_fields:
+        for item in _children(connection.selections):
+            if item.name == "nodes":
+                nodes = [item]
+            elif item.name == "edges":
+                nodes = [f for f in _children(item.selections) if f.name == "node"]
+            else:
+                continue
+            if any(f.name == name for node in nodes for f in _children(node.selections)):
+                return True
+    return False
 
 
 async def load_user(info: AtriumInfo, user_id: str | None) -> User | None:
@@ -152,10 +179,13 @@ class Organization(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Membership]:
+        with_users = selects_node_field(info, "user")
         return await child_connection(
             info,
             self.id,
-            loaders.memberships_by_organization,
+            loaders.memberships_with_users_by_organization
+            if with_users
+            else loaders.memberships_by_organization,
             loaders.membership_counts_by_organization,
             Membership.from_model,
             first,
@@ -311,10 +341,11 @@ class Team(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[TeamMember]:
+        with_users = selects_node_field(info, "user")
         return await child_connection(
             info,
             self.id,
-            loaders.team_members_by_team,
+            loaders.team_members_with_users_by_team if with_users else loaders.team_members_by_team,
             loaders.team_member_counts_by_team,
             TeamMember.from_model,
             first,
