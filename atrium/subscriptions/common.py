@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from atrium.core.context import Context
 from atrium.core.pubsub import Event
+from atrium.resolvers.auth.credentials import refresh_principal
 
 T = TypeVar("T")
 
@@ -16,8 +17,9 @@ async def topic_stream(
 ) -> AsyncGenerator[T, None]:
     """Yield ``convert(event)`` for each event on ``topic`` (None results are skipped).
 
-    A subscription lives for hours: each event is resolved with fresh loaders, and the
-    database session is released between events instead of being held open.
+    A subscription lives for hours: each event is resolved with fresh loaders and a
+    fresh view of the caller (roles changed, key revoked: see ``refresh_principal``), and
+    the database session is released between events instead of being held open.
     """
     async with context.services.bus.subscribe(topic) as subscription:
         async for event in subscription:
@@ -25,5 +27,7 @@ async def topic_stream(
             if item is None:
                 continue
             context.loaders.clear()
+            async with context.session() as session:
+                context.principal = await refresh_principal(session, context.principal)
             yield item
             await context.close()

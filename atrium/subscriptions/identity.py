@@ -12,6 +12,7 @@ import strawberry
 from atrium.core.errors import NotFound
 from atrium.core.pubsub import Event
 from atrium.resolvers.identity import loaders
+from atrium.resolvers.identity.events import org_topic, user_topic
 from atrium.schema.common import AtriumInfo
 from atrium.schema.identity.types import (
     ApiKey,
@@ -45,14 +46,6 @@ class OrganizationEventType(StrEnum):
 
 
 _TYPES = {t.value: t for t in OrganizationEventType}
-
-
-def org_topic(organization_id: str) -> str:
-    return f"org:{organization_id}"
-
-
-def user_topic(user_id: str) -> str:
-    return f"user:{user_id}"
 
 
 async def _load(info: AtriumInfo, loader: Any, object_id: str | None) -> Any:

@@ -52,6 +52,7 @@ def visibility(principal: Principal) -> Hashable:
     """What can make two callers' results differ: identity, scope and roles."""
     return (
         principal.kind,
+        principal.api_key_id,
         principal.user_id,
         principal.service_account_id,
         principal.scope,

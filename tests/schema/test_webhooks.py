@@ -162,3 +162,32 @@ async def test_endpoint_validation_and_policy(client: GraphQLClient) -> None:
         token=stranger.token,
     )
     assert foreign.data["createWebhookEndpoint"]["userErrors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_organization_events_become_deliveries(client: GraphQLClient) -> None:
+    # given an endpoint for team events only
+    owner = await make_user(client)
+    org = await make_org(client, owner)
+    async with receiver() as hook:
+        _, secret = await _endpoint(client, owner, org, hook.url, ["team.created"])
+        # when a team is created (and an invitation, which the endpoint did not ask for)
+        await client.mutate(
+            "createInvitation",
+            "mutation I($input: CreateInvitationInput!) { createInvitation(input: $input) "
+            "{ userErrors { code } } }",
+            {"input": {"organizationId": org["id"], "email": "someone@example.test"}},
+            token=owner.token,
+        )
+        team = await client.mutate(
+            "createTeam",
+            "mutation T($input: CreateTeamInput!) { createTeam(input: $input) "
+            "{ team { id } userErrors { code } } }",
+            {"input": {"organizationId": org["id"], "name": "Hooks"}},
+            token=owner.token,
+        )
+        [received] = await hook.wait_for(1)
+    body = orjson.loads(received.body)
+    assert body["type"] == "team.created"
+    assert body["data"]["team_id"] == team["team"]["id"]
+    assert body["organization_id"] == org["id"] and body["sequence"] >= 1
+    assert verify(secret, received.body, received.headers["atrium-signature"])

@@ -145,3 +145,117 @@ async def test_identical_subscriptions_share_one_execution(app: Any, client: Gra
         await _publish(app, org["id"], 1)
         assert (await first.next_of(a))["payload"] == (await second.next_of(b))["payload"]
         assert groups()[0].events == 1
+
+
+TEAM_EVENTS = """
+subscription OrgEvents($id: ID!) {
+  organizationEvents(organizationId: $id) {
+    type sequence actor { id } team { id name }
+  }
+}
+"""
+ACCEPT = "mutation A($t: String!) { acceptInvitation(input: {token: $t}) { userErrors { code } } }"
+CREATE_TEAM = """
+mutation T($input: CreateTeamInput!) {
+  createTeam(input: $input) { team { id } userErrors { code } }
+}
+"""
+
+
+async def test_a_mutation_publishes_to_subscribers_after_commit(
+    app: Any, client: GraphQLClient
+) -> None:
+    # given an owner listening to the organization's events
+    owner = await make_user(client)
+    org = await make_org(client, owner)
+    async with ws_client(app) as ws:
+        await ws.init(owner.token)
+        operation = await ws.subscribe(TEAM_EVENTS, {"id": org["id"]})
+        await wait_for_subscribers(app, f"org:{org['id']}")
+        # when a team is created, then a failing mutation is attempted
+        team = await client.mutate(
+            "createTeam",
+            CREATE_TEAM,
+            {"input": {"organizationId": org["id"], "name": "Core"}},
+            token=owner.token,
+        )
+        failed = await client.execute(
+            CREATE_TEAM, {"input": {"organizationId": org["id"], "name": ""}}, token=owner.token
+        )
+        assert failed.data["createTeam"]["userErrors"]
+        await client.mutate(
+            "createTeam",
+            CREATE_TEAM,
+            {"input": {"organizationId": org["id"], "name": "Edge"}},
+            token=owner.token,
+        )
+        first, second = await ws.next_of(operation), await ws.next_of(operation)
+    # then the listener gets both teams, resolved, numbered without a gap for the failure
+    events = [m["payload"]["data"]["organizationEvents"] for m in (first, second)]
+    assert [e["type"] for e in events] == ["TEAM_CREATED", "TEAM_CREATED"]
+    assert events[0]["team"] == {"id": team["team"]["id"], "name": "Core"}
+    assert events[0]["actor"] == {"id": owner.id}
+    assert events[1]["sequence"] == events[0]["sequence"] + 1
+
+
+async def test_user_events_follow_the_user_across_organizations(
+    app: Any, client: GraphQLClient
+) -> None:
+    owner, invitee = await make_user(client), await make_user(client)
+    org = await make_org(client, owner)
+    async with ws_client(app) as ws:
+        await ws.init(invitee.token)
+        operation = await ws.subscribe("subscription { userEvents { type organization { id } } }")
+        await wait_for_subscribers(app, f"user:{invitee.id}")
+        invitation = await client.mutate(
+            "createInvitation",
+            "mutation I($input: CreateInvitationInput!) { createInvitation(input: $input) "
+            "{ token userErrors { code } } }",
+            {"input": {"organizationId": org["id"], "email": invitee.email}},
+            token=owner.token,
+        )
+        await client.mutate(
+            "acceptInvitation",
+            ACCEPT,
+            {"t": invitation["token"]},
+            token=invitee.token,
+        )
+        message = await ws.next_of(operation)
+    assert message["payload"]["data"]["userEvents"] == {
+        "type": "MEMBER_ADDED",
+        "organization": {"id": org["id"]},
+    }
+
+
+CREATE_KEY = """
+mutation K($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) { apiKey { id } secret userErrors { code } }
+}
+"""
+
+
+async def test_a_revoked_key_stops_receiving(app: Any, client: GraphQLClient) -> None:
+    # given a subscription authenticated with an API key
+    owner = await make_user(client)
+    org = await make_org(client, owner)
+    key = await client.mutate(
+        "createApiKey",
+        CREATE_KEY,
+        {"input": {"organizationId": org["id"], "name": "listener", "scope": "READ"}},
+        token=owner.token,
+    )
+    async with ws_client(app) as ws:
+        await ws.init(key["secret"])
+        operation = await ws.subscribe(ORG_EVENTS, {"id": org["id"]})
+        await wait_for_subscribers(app, f"org:{org['id']}")
+        # when the key is revoked and the next event comes
+        await client.mutate(
+            "revokeApiKey",
+            "mutation R($id: ID!) { revokeApiKey(input: {id: $id}) { userErrors { code } } }",
+            {"id": key["apiKey"]["id"]},
+            token=owner.token,
+        )
+        message = await ws.next_of(operation)
+    # then the subscription ends with UNAUTHENTICATED instead of delivering it
+    assert message["type"] == "error"
+    assert message["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"

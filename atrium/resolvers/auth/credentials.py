@@ -60,17 +60,34 @@ async def _from_user(session: AsyncSession, user_id: str) -> Principal:
     )
 
 
+async def refresh_principal(session: AsyncSession, principal: Principal) -> Principal:
+    """The same caller, re-read now: roles changed, key revoked or expired since.
+
+    Long-lived subscriptions call this per event, so a revoked key stops receiving and a
+    user who joined an organization sees it.
+    """
+    if principal.kind is CredentialKind.API_KEY and principal.api_key_id:
+        key = await session.get(ApiKey, principal.api_key_id)
+        if key is None:
+            raise Unauthenticated("Invalid, expired or revoked API key")
+        return await _principal_for_key(session, key, touch=False)
+    if principal.kind is CredentialKind.ACCESS_TOKEN and principal.user_id:
+        return await _from_user(session, principal.user_id)
+    return principal
+
+
 async def _from_api_key(session: AsyncSession, secret: str) -> Principal:
     key = await session.scalar(
         select(ApiKey).where(ApiKey.lookup_prefix == secret[:LOOKUP_PREFIX_LENGTH])
     )
+    if key is None or not constant_time_equals(key.key_hash, sha256(secret)):
+        raise Unauthenticated("Invalid, expired or revoked API key")
+    return await _principal_for_key(session, key, touch=True)
+
+
+async def _principal_for_key(session: AsyncSession, key: ApiKey, *, touch: bool) -> Principal:
     now = datetime.now(UTC)
-    if (
-        key is None
-        or not constant_time_equals(key.key_hash, sha256(secret))
-        or key.revoked_at is not None
-        or (key.expires_at is not None and key.expires_at <= now)
-    ):
+    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         raise Unauthenticated("Invalid, expired or revoked API key")
     role: Role | None
     if key.service_account_id is not None:
@@ -87,7 +104,7 @@ async def _from_api_key(session: AsyncSession, secret: str) -> Principal:
     if role is None:
         raise Unauthenticated("The API key's owner no longer belongs to its organization")
     organization = await session.get(Organization, key.organization_id)
-    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
+    if touch and (key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION):
         await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
     return Principal(
         kind=CredentialKind.API_KEY,

@@ -20,6 +20,7 @@ from atrium.core.security import new_secret, sha256
 from atrium.models.identity import ApiKey, ApiKeyKind, ServiceAccount
 from atrium.resolvers.access import get_for_action, not_found, require
 from atrium.resolvers.auth.credentials import LOOKUP_PREFIX_LENGTH
+from atrium.resolvers.identity.events import emit
 from atrium.resolvers.identity.organizations import validate_name
 
 
@@ -101,6 +102,15 @@ async def create_api_key(
     )
     session.add(key)
     await session.flush()
+    await emit(
+        context,
+        session,
+        "api_key.created",
+        organization_id,
+        key.id,
+        user_id=user_id,
+        api_key_id=key.id,
+    )
     return key, secret
 
 
@@ -111,6 +121,15 @@ async def revoke_api_key(context: Context, session: AsyncSession, key_id: str) -
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
         await session.flush()
+        await emit(
+            context,
+            session,
+            "api_key.revoked",
+            key.organization_id,
+            key.id,
+            user_id=key.user_id,
+            api_key_id=key.id,
+        )
     return key
 
 

@@ -23,6 +23,7 @@ from atrium.models.identity import (
 )
 from atrium.resolvers.access import get_for_action, not_found, require
 from atrium.resolvers.auth.accounts import normalize_email, validate_email
+from atrium.resolvers.identity.events import emit
 
 INVITATION_PREFIX = "inv_tok_"
 
@@ -88,6 +89,14 @@ async def create_invitation(
     )
     session.add(invitation)
     await session.flush()
+    await emit(
+        context,
+        session,
+        "invitation.created",
+        organization_id,
+        invitation.id,
+        invitation_id=invitation.id,
+    )
     organization = await session.get(Organization, organization_id)
     link = f"{context.settings.public_url}/invitations/accept?token={token}"
     message = MailMessage(
@@ -142,6 +151,23 @@ async def accept_invitation(context: Context, session: AsyncSession, token: str)
     invitation.accepted_at = datetime.now(UTC)
     invitation.accepted_by_id = user_id
     await session.flush()
+    await emit(
+        context,
+        session,
+        "invitation.accepted",
+        invitation.organization_id,
+        invitation.id,
+        invitation_id=invitation.id,
+    )
+    await emit(
+        context,
+        session,
+        "member.added",
+        invitation.organization_id,
+        membership.id,
+        user_id=user_id,
+        membership_id=membership.id,
+    )
     context.principal = context.principal.with_role(
         invitation.organization_id, Role(invitation.role)
     )
@@ -160,4 +186,12 @@ async def revoke_invitation(
         )
     invitation.revoked_at = datetime.now(UTC)
     await session.flush()
+    await emit(
+        context,
+        session,
+        "invitation.revoked",
+        invitation.organization_id,
+        invitation.id,
+        invitation_id=invitation.id,
+    )
     return invitation

@@ -14,6 +14,7 @@ from atrium.core.errors import UserErrorCode, UserErrors
 from atrium.core.policy import Action, Role, can_grant
 from atrium.models.identity import ApiKey, Membership, TeamMembership
 from atrium.resolvers.access import not_found, require
+from atrium.resolvers.identity.events import emit
 
 
 async def _membership(
@@ -67,6 +68,15 @@ async def update_member_role(
         await _ensure_not_last_owner(session, membership)
     membership.role = role
     await session.flush()
+    await emit(
+        context,
+        session,
+        "member.role_changed",
+        organization_id,
+        membership.id,
+        user_id=user_id,
+        membership_id=membership.id,
+    )
     if user_id == context.principal.user_id:
         context.principal = context.principal.with_role(organization_id, role)
     return membership
@@ -90,6 +100,7 @@ async def remove_member(
     )
     await session.delete(membership)
     await session.flush()
+    await emit(context, session, "member.removed", organization_id, membership.id, user_id=user_id)
     if user_id == context.principal.user_id:
         context.principal = context.principal.with_role(organization_id, None)
     return membership

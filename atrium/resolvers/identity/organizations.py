@@ -13,6 +13,7 @@ from atrium.core.ids import new_id
 from atrium.core.policy import Action, Role
 from atrium.models.identity import Membership, Organization, Plan
 from atrium.resolvers.access import get_for_action, require
+from atrium.resolvers.identity.events import emit
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
 
@@ -71,8 +72,18 @@ async def create_organization(
     )
     session.add(organization)
     await session.flush()
-    session.add(Membership(organization_id=organization.id, user_id=user_id, role=Role.OWNER))
+    membership = Membership(organization_id=organization.id, user_id=user_id, role=Role.OWNER)
+    session.add(membership)
     await session.flush()
+    await emit(
+        context,
+        session,
+        "member.added",
+        organization.id,
+        membership.id,
+        user_id=user_id,
+        membership_id=membership.id,
+    )
     # The creator owns it from now on, within this request too.
     context.principal = context.principal.with_role(organization.id, Role.OWNER)
     return organization
@@ -104,6 +115,7 @@ async def update_organization(
     if plan is not None:
         organization.plan = plan
     await session.flush()
+    await emit(context, session, "organization.updated", organization.id, organization.id)
     return organization
 
 

@@ -10,6 +10,7 @@ from atrium.core.errors import UserErrorCode, UserErrors
 from atrium.core.policy import Action
 from atrium.models.identity import Membership, Team, TeamMembership, TeamRole
 from atrium.resolvers.access import get_for_action, not_found, require
+from atrium.resolvers.identity.events import emit
 from atrium.resolvers.identity.organizations import slugify, validate_name, validate_slug
 
 
@@ -57,6 +58,7 @@ async def create_team(
             )
         )
         await session.flush()
+    await emit(context, session, "team.created", organization_id, team.id, team_id=team.id)
     return team
 
 
@@ -101,6 +103,7 @@ async def update_team(
     if description is not None:
         team.description = description
     await session.flush()
+    await emit(context, session, "team.updated", team.organization_id, team.id, team_id=team.id)
     return team
 
 
@@ -109,6 +112,7 @@ async def delete_team(context: Context, session: AsyncSession, team_id: str) -> 
     await _require_team_manage(context, session, team)
     await session.delete(team)
     await session.flush()
+    await emit(context, session, "team.deleted", team.organization_id, team_id)
     return team_id
 
 
@@ -132,12 +136,30 @@ async def add_team_member(
     if existing is not None:
         existing.role = role
         await session.flush()
+        await emit(
+            context,
+            session,
+            "team.member_added",
+            team.organization_id,
+            existing.id,
+            user_id=user_id,
+            team_id=team_id,
+        )
         return existing
     member = TeamMembership(
         organization_id=team.organization_id, team_id=team_id, user_id=user_id, role=role
     )
     session.add(member)
     await session.flush()
+    await emit(
+        context,
+        session,
+        "team.member_added",
+        team.organization_id,
+        member.id,
+        user_id=user_id,
+        team_id=team_id,
+    )
     return member
 
 
@@ -156,4 +178,13 @@ async def remove_team_member(
         raise not_found("TeamMember", user_id, ("userId",))
     await session.delete(member)
     await session.flush()
+    await emit(
+        context,
+        session,
+        "team.member_removed",
+        team.organization_id,
+        member.id,
+        user_id=user_id,
+        team_id=team_id,
+    )
     return member

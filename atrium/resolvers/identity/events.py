@@ -1,0 +1,48 @@
+"""The identity domain's events: what changed in an organization, on which topics.
+
+Every event goes to the organization's topic (``organizationEvents``, webhooks); events
+about one person also go to that user's topic (``userEvents``). Payloads carry IDs, not
+copies: subscribers resolve the objects through loaders, with their own visibility.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from atrium.core.context import Context
+
+
+def org_topic(organization_id: str) -> str:
+    return f"org:{organization_id}"
+
+
+def user_topic(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+async def emit(
+    context: Context,
+    session: AsyncSession,
+    type: str,
+    organization_id: str,
+    subject_id: str,
+    *,
+    user_id: str | None = None,
+    **ids: str | None,
+) -> None:
+    payload = {
+        "subject_id": subject_id,
+        "actor_id": context.principal.user_id,
+        "user_id": user_id,
+        **ids,
+    }
+    topics = [org_topic(organization_id)]
+    if user_id is not None:
+        topics.append(user_topic(user_id))
+    await context.emit(
+        session,
+        topics=topics,
+        type=type,
+        payload={k: v for k, v in payload.items() if v is not None},
+        organization_id=organization_id,
+    )
