@@ -108,7 +108,9 @@ async def test_key_authenticates_through_either_header(client: GraphQLClient, he
 
 
 async def test_bad_key_is_401(client: GraphQLClient) -> None:
+    # given a made-up key, when it is used
     response = await client.execute(VIEWER, headers={"x-api-key": "sk_live_notarealkeyatall0000"})
+    # then it is 401 UNAUTHENTICATED
     assert response.status == 401
     assert response.codes == ["UNAUTHENTICATED"]
 
@@ -172,10 +174,13 @@ async def test_key_scope_cannot_exceed_the_owners_role(
 
 
 async def test_publishable_keys_are_read_only(client: GraphQLClient) -> None:
+    # given an owner
     owner, org_id = await _owner_and_org(client)
+    # when they ask for a WRITE publishable key
     payload = await _create_key(
         client, owner, organizationId=org_id, kind="PUBLISHABLE", scope="WRITE"
     )
+    # then the scope is INVALID
     error = user_error(payload)
     assert (error["code"], error["field"]) == ("INVALID", ["scope"])
 
@@ -206,8 +211,11 @@ async def test_expiry_sets_expires_at_and_an_expired_key_is_401(
 
 
 async def test_never_expiring_key(client: GraphQLClient) -> None:
+    # given an owner
     owner, org_id = await _owner_and_org(client)
+    # when they create a key with the default lifetime
     record, _ = await make_api_key(client, org_id, owner, "READ")
+    # then it never expires
     assert record["expiresAt"] is None
 
 
@@ -226,10 +234,13 @@ async def test_revocation_is_immediate(client: GraphQLClient) -> None:
 
 
 async def test_member_cannot_revoke_someone_elses_key(client: GraphQLClient) -> None:
+    # given the owner's key and a MEMBER
     owner, org_id = await _owner_and_org(client)
     member = await add_member(client, org_id, owner, "MEMBER")
     record, secret = await make_api_key(client, org_id, owner, "READ")
+    # when the MEMBER revokes it
     response = await client.execute(REVOKE, {"id": record["id"]}, token=member.token)
+    # then it is FORBIDDEN and the key still works
     assert user_error(response.data["revokeApiKey"])["code"] == "FORBIDDEN"
     assert (await client.execute(VIEWER, token=secret)).status == 200
 
@@ -250,12 +261,15 @@ async def test_last_used_at_is_recorded(client: GraphQLClient) -> None:
 
 
 async def test_members_list_only_their_own_keys_admins_all(client: GraphQLClient) -> None:
+    # given a key of the owner and one of a MEMBER
     owner, org_id = await _owner_and_org(client)
     member = await add_member(client, org_id, owner, "MEMBER")
     own, _ = await make_api_key(client, org_id, owner, "READ")
     mine, _ = await make_api_key(client, org_id, member, "READ")
+    # when each lists the organization's keys
     as_member = (await client.execute(KEYS, {"id": org_id}, token=member.token)).data
     as_owner = (await client.execute(KEYS, {"id": org_id}, token=owner.token)).data
+    # then the MEMBER sees only theirs, the owner both
     assert [n["id"] for n in as_member["organization"]["apiKeys"]["nodes"]] == [mine["id"]]
     assert as_member["organization"]["apiKeys"]["totalCount"] == 1
     assert {n["id"] for n in as_owner["organization"]["apiKeys"]["nodes"]} == {
@@ -292,18 +306,23 @@ async def test_service_account_key_acts_with_the_accounts_role(client: GraphQLCl
 
 
 async def test_service_account_key_cannot_exceed_the_accounts_role(client: GraphQLClient) -> None:
+    # given a VIEWER service account
     owner, org_id = await _owner_and_org(client)
     account = await make_service_account(client, org_id, owner, "VIEWER")
+    # when a WRITE key is asked for it
     payload = await _create_key(
         client, owner, organizationId=org_id, scope="WRITE", serviceAccountId=account["id"]
     )
+    # then the scope is FORBIDDEN
     assert (user_error(payload)["code"], user_error(payload)["field"]) == ("FORBIDDEN", ["scope"])
 
 
 async def test_deleting_a_service_account_kills_its_keys(client: GraphQLClient) -> None:
+    # given a service account with a key
     owner, org_id = await _owner_and_org(client)
     account = await make_service_account(client, org_id, owner, "MEMBER")
     _, secret = await make_api_key(client, org_id, owner, "READ", service_account_id=account["id"])
+    # when the account is deleted
     await client.mutate(
         "deleteServiceAccount",
         """mutation($id: ID!) {
@@ -312,10 +331,12 @@ async def test_deleting_a_service_account_kills_its_keys(client: GraphQLClient) 
         {"id": account["id"]},
         token=owner.token,
     )
+    # then its key is refused
     assert (await client.execute(VIEWER, token=secret)).status == 401
 
 
 async def test_service_account_cannot_be_owner_nor_made_by_a_member(client: GraphQLClient) -> None:
+    # given an owner and a MEMBER
     owner, org_id = await _owner_and_org(client)
     member = await add_member(client, org_id, owner, "MEMBER")
     query = """
@@ -323,6 +344,7 @@ async def test_service_account_cannot_be_owner_nor_made_by_a_member(client: Grap
       createServiceAccount(input: $input) { serviceAccount { id } userErrors { field code } }
     }
     """
+    # when the owner makes an OWNER account and the MEMBER any account
     as_owner = await client.execute(
         query,
         {"input": {"organizationId": org_id, "name": "root", "role": "OWNER"}},
@@ -331,6 +353,7 @@ async def test_service_account_cannot_be_owner_nor_made_by_a_member(client: Grap
     as_member = await client.execute(
         query, {"input": {"organizationId": org_id, "name": "bot"}}, token=member.token
     )
+    # then the role is refused, and so is the MEMBER
     assert user_error(as_owner.data["createServiceAccount"])["field"] == ["role"]
     assert user_error(as_member.data["createServiceAccount"])["code"] == "FORBIDDEN"
 

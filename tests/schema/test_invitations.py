@@ -112,10 +112,13 @@ async def test_failed_invitation_sends_no_mail(client: GraphQLClient, app: Any) 
 
 
 async def test_invalid_email_and_existing_member(client: GraphQLClient) -> None:
+    # given an organization
     owner = await make_user(client)
     org = await make_org(client, owner)
+    # when an invalid address is invited, then the email field is at fault
     bad = user_error(await _invite(client, org["id"], owner, "not-an-email"))
     assert bad["field"] == ["email"]
+    # when an existing member is invited, then it is ALREADY_EXISTS
     member = await add_member(client, org["id"], owner)
     again = user_error(await _invite(client, org["id"], owner, member.email))
     assert (again["code"], again["field"]) == ("ALREADY_EXISTS", ["email"])
@@ -143,18 +146,24 @@ async def test_only_the_invited_email_can_accept(client: GraphQLClient) -> None:
 
 
 async def test_accept_twice_is_already_used(client: GraphQLClient) -> None:
+    # given an invitation accepted once
     owner = await make_user(client)
     org = await make_org(client, owner)
     invitee = await make_user(client)
     token = await invite(client, org["id"], owner, invitee.email)
     assert (await _accept(client, token, invitee))["userErrors"] == []
+    # when it is accepted again
     again = user_error(await _accept(client, token, invitee))
+    # then it is ALREADY_USED
     assert (again["code"], again["field"]) == ("ALREADY_USED", ["token"])
 
 
 async def test_unknown_token_is_not_found(client: GraphQLClient) -> None:
+    # given a user
     user = await make_user(client)
+    # when they present a token nobody issued
     error = user_error(await _accept(client, "inv_tok_nope", user))
+    # then it is NOT_FOUND
     assert error["code"] == "NOT_FOUND"
 
 
@@ -179,11 +188,14 @@ async def test_revoked_invitation_cannot_be_accepted(client: GraphQLClient) -> N
 
 
 async def test_member_cannot_revoke(client: GraphQLClient) -> None:
+    # given a MEMBER and a pending invitation
     owner = await make_user(client)
     org = await make_org(client, owner)
     member = await add_member(client, org["id"], owner)
     created = await _invite(client, org["id"], owner, unique_email())
+    # when the MEMBER revokes it
     response = await client.execute(REVOKE, {"id": created["invitation"]["id"]}, token=member.token)
+    # then it is FORBIDDEN (they are in the organization)
     assert user_error(response.data["revokeInvitation"])["code"] == "FORBIDDEN"
 
 
@@ -231,11 +243,14 @@ async def test_team_invitation_adds_team_membership(client: GraphQLClient) -> No
 
 
 async def test_team_of_another_org_is_not_found(client: GraphQLClient) -> None:
+    # given a team in another organization
     owner = await make_user(client)
     org = await make_org(client, owner)
     other_org = await make_org(client, owner)
     team = await make_team(client, other_org["id"], owner)
+    # when an invitation names it
     payload = await _invite(client, org["id"], owner, unique_email(), teamId=team["id"])
+    # then it is NOT_FOUND on teamId
     error = user_error(payload)
     assert (error["code"], error["field"]) == ("NOT_FOUND", ["teamId"])
 

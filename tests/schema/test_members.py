@@ -160,10 +160,13 @@ async def test_with_two_owners_one_can_leave(client: GraphQLClient) -> None:
 
 
 async def test_owner_removes_an_owner_when_there_are_two(client: GraphQLClient) -> None:
+    # given two OWNERs
     owner = await make_user(client)
     org = await make_org(client, owner)
     second = await add_member(client, org["id"], owner, "OWNER")
+    # when one removes the other
     removed = await _remove(client, org["id"], owner, second.id)
+    # then it works and one OWNER is left
     assert removed["userErrors"] == []
     assert await _roles(client, org["id"], owner) == {owner.id: "OWNER"}
 
@@ -196,11 +199,14 @@ async def test_leaving_drops_access_team_memberships_and_keys(client: GraphQLCli
 
 
 async def test_admin_removes_a_member(client: GraphQLClient) -> None:
+    # given an ADMIN and a MEMBER
     owner = await make_user(client)
     org = await make_org(client, owner)
     admin = await add_member(client, org["id"], owner, "ADMIN")
     member = await add_member(client, org["id"], owner, "MEMBER")
+    # when the ADMIN removes the MEMBER
     removed = await _remove(client, org["id"], admin, member.id)
+    # then they are gone
     assert removed["userErrors"] == []
     assert member.id not in await _roles(client, org["id"], owner)
     # and removing them again is NOT_FOUND on the user

@@ -126,7 +126,9 @@ async def test_validation_errors_name_the_field_and_write_nothing(
 
 
 async def test_anonymous_cannot_create(client: GraphQLClient) -> None:
+    # given no credential, when an organization is created
     response = await client.execute(CREATE_ORG, {"input": {"name": "Nobody's"}})
+    # then it is UNAUTHENTICATED
     assert response.codes == ["UNAUTHENTICATED"]
 
 
@@ -191,14 +193,17 @@ async def test_failed_update_changes_nothing(client: GraphQLClient) -> None:
 
 
 async def test_owner_can_set_the_same_slug_again(client: GraphQLClient) -> None:
+    # given an organization
     owner = await make_user(client)
     org = await make_org(client, owner)
+    # when its owner sets the slug it already has
     payload = await client.mutate(
         "updateOrganization",
         UPDATE_ORG,
         {"input": {"id": org["id"], "slug": org["slug"]}},
         token=owner.token,
     )
+    # then that is not a conflict with itself
     assert payload["organization"]["slug"] == org["slug"]
 
 
@@ -233,11 +238,14 @@ async def test_only_owner_deletes(client: GraphQLClient, app: Any) -> None:
 
 
 async def test_organization_by_slug(client: GraphQLClient) -> None:
+    # given an organization
     owner = await make_user(client)
     org = await make_org(client, owner)
+    # when it is looked up by slug
     response = await client.execute(
         "query($slug: String!) { organization(slug: $slug) { id } }",
         {"slug": org["slug"]},
         token=owner.token,
     )
+    # then it is found
     assert response.data["organization"]["id"] == org["id"]

@@ -262,7 +262,9 @@ async def test_backward_pagination_through_every_page(
 
 
 async def test_default_page_is_20(client: GraphQLClient, big_org: BigOrg) -> None:
+    # given no page size, when members are listed
     page = await _page(client, big_org.org_id, big_org.owner.token)
+    # then the first 20 come, with more to follow
     assert _ids(page) == big_org.member_ids[:20]
     assert page["pageInfo"]["hasNextPage"] is True
 
@@ -293,14 +295,18 @@ async def test_before_alone_reads_the_items_just_before(
 async def test_bad_paging_arguments_are_bad_user_input(
     client: GraphQLClient, big_org: BigOrg, args: dict[str, Any]
 ) -> None:
+    # given bad paging arguments, when members are listed
     response = await client.execute(
         MEMBERS_PAGE, {"id": big_org.org_id, **args}, token=big_org.owner.token
     )
+    # then it is BAD_USER_INPUT, nothing clamped
     assert response.codes == ["BAD_USER_INPUT"]
 
 
 async def test_first_100_is_allowed(client: GraphQLClient, big_org: BigOrg) -> None:
+    # given the maximum page size, when members are listed
     page = await _page(client, big_org.org_id, big_org.owner.token, first=100)
+    # then all 61 come in one page
     assert _ids(page) == big_org.member_ids
     assert page["pageInfo"]["hasNextPage"] is False
 

@@ -89,7 +89,9 @@ async def test_member_creates_a_team_and_maintains_it(client: GraphQLClient) -> 
 
 
 async def test_viewer_cannot_create_a_team(client: GraphQLClient) -> None:
+    # given a VIEWER
     org_id, users = await _org_with_roles(client)
+    # when they create a team
     payload = await _execute(
         client,
         CREATE_TEAM,
@@ -97,17 +99,21 @@ async def test_viewer_cannot_create_a_team(client: GraphQLClient) -> None:
         users["VIEWER"],
         input={"organizationId": org_id, "name": "Nope"},
     )
+    # then it is FORBIDDEN
     assert user_error(payload)["code"] == "FORBIDDEN"
     assert payload["team"] is None
 
 
 async def test_validation_and_duplicate_slug(client: GraphQLClient) -> None:
+    # given an ADMIN
     org_id, users = await _org_with_roles(client)
     admin = users["ADMIN"]
+    # when a team has a blank name, then the name is REQUIRED
     blank = await _execute(
         client, CREATE_TEAM, "createTeam", admin, input={"organizationId": org_id, "name": " "}
     )
     assert (user_error(blank)["field"], user_error(blank)["code"]) == (["name"], "REQUIRED")
+    # when a second team takes an existing slug, then it is ALREADY_EXISTS
     slug = unique("team")
     await make_team(client, org_id, admin, slug)
     duplicate = await _execute(
@@ -117,7 +123,7 @@ async def test_validation_and_duplicate_slug(client: GraphQLClient) -> None:
         ["slug"],
         "ALREADY_EXISTS",
     )
-    # the same slug in another organization is fine
+    # and the same slug in another organization is fine
     other_org = await make_org(client, admin)
     assert (await make_team(client, other_org["id"], admin, slug))["slug"] == slug
 
@@ -199,9 +205,11 @@ async def test_viewer_maintainer_still_cannot_write(client: GraphQLClient) -> No
 
 
 async def test_a_member_leaves_a_team(client: GraphQLClient) -> None:
+    # given a VIEWER in a team
     org_id, users = await _org_with_roles(client)
     team = await make_team(client, org_id, users["ADMIN"])
     await add_to_team(client, team["id"], users["ADMIN"], users["VIEWER"].id)
+    # when they leave it
     left = await _execute(
         client,
         REMOVE_TEAM_MEMBER,
@@ -209,10 +217,12 @@ async def test_a_member_leaves_a_team(client: GraphQLClient) -> None:
         users["VIEWER"],
         input={"teamId": team["id"], "userId": users["VIEWER"].id},
     )
+    # then only the maintainer is left
     assert left["userErrors"] == []
     assert await _team_members(client, team["id"], users["ADMIN"]) == {
         users["ADMIN"].id: "MAINTAINER"
     }
+    # and removing them again is NOT_FOUND
     again = await _execute(
         client,
         REMOVE_TEAM_MEMBER,
@@ -224,9 +234,11 @@ async def test_a_member_leaves_a_team(client: GraphQLClient) -> None:
 
 
 async def test_only_organization_members_can_join_a_team(client: GraphQLClient) -> None:
+    # given a team and a user outside the organization
     org_id, users = await _org_with_roles(client)
     team = await make_team(client, org_id, users["ADMIN"])
     outsider = await make_user(client)
+    # when the admin adds that user
     payload = await _execute(
         client,
         ADD_TEAM_MEMBER,
@@ -234,17 +246,21 @@ async def test_only_organization_members_can_join_a_team(client: GraphQLClient) 
         users["ADMIN"],
         input={"teamId": team["id"], "userId": outsider.id},
     )
+    # then the user is NOT_FOUND
     assert (user_error(payload)["code"], user_error(payload)["field"]) == ("NOT_FOUND", ["userId"])
 
 
 async def test_team_lists_under_its_organization(client: GraphQLClient) -> None:
+    # given two teams
     org_id, users = await _org_with_roles(client)
     first = await make_team(client, org_id, users["ADMIN"])
     second = await make_team(client, org_id, users["MEMBER"])
+    # when a VIEWER lists them
     response = await client.execute(
         "query($id: ID!) { organization(id: $id) { teams { totalCount nodes { id } } } }",
         {"id": org_id},
         token=users["VIEWER"].token,
     )
+    # then both are there, oldest first
     teams = response.data["organization"]["teams"]
     assert teams == {"totalCount": 2, "nodes": [{"id": first["id"]}, {"id": second["id"]}]}

@@ -125,6 +125,7 @@ async def test_nodes_of_another_org_are_null(client: GraphQLClient, world: World
 
 
 async def test_organization_by_id_or_slug_is_not_found(client: GraphQLClient, world: World) -> None:
+    # given org A's ID and slug, when B's user asks for it by each
     by_id = await client.execute(
         "query($id: ID!) { organization(id: $id) { id } }",
         {"id": world.org_a},
@@ -142,6 +143,7 @@ async def test_organization_by_id_or_slug_is_not_found(client: GraphQLClient, wo
         {"slug": slug},
         token=world.user_b.token,
     )
+    # then both are NOT_FOUND
     assert by_id.codes == ["NOT_FOUND"]
     assert by_slug.codes == ["NOT_FOUND"]
 
@@ -270,6 +272,7 @@ async def test_mutations_on_another_orgs_objects_are_not_found(
 async def test_accepting_another_orgs_invitation_for_someone_else_is_refused(
     client: GraphQLClient, world: World
 ) -> None:
+    # given A's invitation for someone else, when B's user presents its token
     response = await client.execute(
         """mutation($t: String!) {
           acceptInvitation(input: {token: $t}) { membership { id } userErrors { code } }
@@ -277,6 +280,7 @@ async def test_accepting_another_orgs_invitation_for_someone_else_is_refused(
         {"t": world.invitation_token},
         token=world.user_b.token,
     )
+    # then they do not join
     assert response.data["acceptInvitation"]["membership"] is None
     assert response.data["acceptInvitation"]["userErrors"] != []
 
