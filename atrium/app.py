@@ -20,6 +20,7 @@ from atrium.schema import create_schema
 from atrium.web.graphiql import STATIC_DIR, graphiql, wants_html
 from atrium.web.graphql_http import graphql_http
 from atrium.web.health import health, metrics, ready
+from atrium.web.sse import graphql_sse
 from atrium.web.state import AppState
 from atrium.web.ws import graphql_ws
 
@@ -62,6 +63,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         "/graphql", graphql_endpoint, methods=["GET", "POST"], include_in_schema=False
     )
     app.add_api_websocket_route("/graphql", graphql_ws)
+    app.add_api_route(
+        "/graphql/stream", graphql_sse, methods=["GET", "POST"], include_in_schema=False
+    )
     app.add_api_route("/health", health, methods=["GET"], include_in_schema=False)
     app.add_api_route("/health/ready", ready, methods=["GET"], include_in_schema=False)
     app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)

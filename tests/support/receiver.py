@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from tests.support.redis_server import free_port
+from tests.support.server import serve
 
 
 @dataclass
@@ -50,18 +48,8 @@ class Receiver:
 
 @contextlib.asynccontextmanager
 async def receiver() -> AsyncIterator[Receiver]:
-    state = Receiver(free_port())
+    state = Receiver(0)
     app = Starlette(routes=[Route("/hook", state._handle, methods=["POST"])])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=state.port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 10
-    while not server.started:  # uvicorn offers no event for "listening"
-        assert time.monotonic() < deadline, "receiver did not start"
-        await asyncio.sleep(0.01)
-    try:
+    async with serve(app) as base_url:
+        state.port = int(base_url.rsplit(":", 1)[1])
         yield state
-    finally:
-        server.should_exit = True
-        await task
