@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import strawberry
+from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
 from atrium.core.context import Context
@@ -140,13 +141,27 @@ async def run_mutation(
         async with context.transaction() as session:
             result = await action(context, session)
     except UserErrors as errors:
-        context.discard_after_commit(mark)
-        return None, user_errors(errors)
+        return None, _failed(context, mark, user_errors(errors))
+    except IntegrityError:
+        # A concurrent request won a uniqueness race (same slug, same membership…).
+        conflict = UserError(
+            field=None,
+            message="This conflicts with a change made at the same time; try again",
+            code=UserErrorCode.CONFLICT,
+        )
+        return None, _failed(context, mark, [conflict])
     except BaseException:
-        context.discard_after_commit(mark)
+        _failed(context, mark, [])
         raise
     context.loaders.clear()
     return result, []
+
+
+def _failed(context: Context, mark: int, errors: list[UserError]) -> list[UserError]:
+    """Forget what the rolled-back mutation queued and what loaders cached meanwhile."""
+    context.discard_after_commit(mark)
+    context.loaders.clear()
+    return errors
 
 
 def first_or_none(values: Sequence[T]) -> T | None:

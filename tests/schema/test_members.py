@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.helpers import (
@@ -228,3 +229,21 @@ async def test_role_change_applies_to_the_next_request(client: GraphQLClient) ->
     )
     # then their role is ADMIN
     assert response.data["organization"]["viewerRole"] == "ADMIN"
+
+
+async def test_two_owners_demoting_each_other_at_once_keep_one_owner(
+    client: GraphQLClient,
+) -> None:
+    # given an organization with exactly two owners
+    first = await make_user(client)
+    org = await make_org(client, first)
+    second = await add_member(client, org["id"], first, "OWNER")
+    # when each demotes the other at the same time
+    await asyncio.gather(
+        _set_role(client, org["id"], first, second.id, "ADMIN"),
+        _set_role(client, org["id"], second, first.id, "ADMIN"),
+    )
+    # then one of them is still OWNER
+    response = await client.execute(ROLES, {"id": org["id"]}, token=first.token)
+    roles = [node["role"] for node in response.data["organization"]["members"]["nodes"]]
+    assert roles.count("OWNER") == 1

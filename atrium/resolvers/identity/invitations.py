@@ -117,6 +117,12 @@ async def accept_invitation(context: Context, session: AsyncSession, token: str)
     field = ("token",)
     if invitation is None:
         raise UserErrors.single("Invitation not found", UserErrorCode.NOT_FOUND, field)
+    # Whose invitation it is comes first: a stranger holding the token learns nothing more.
+    user = await session.get(User, user_id)
+    if user is None or normalize_email(user.email) != invitation.email:
+        raise UserErrors.single(
+            "This invitation was sent to another email address", UserErrorCode.FORBIDDEN, field
+        )
     status = invitation_status(invitation)
     if status is InvitationStatus.ACCEPTED:
         raise UserErrors.single("Invitation already accepted", UserErrorCode.ALREADY_USED, field)
@@ -124,11 +130,6 @@ async def accept_invitation(context: Context, session: AsyncSession, token: str)
         raise UserErrors.single("Invitation was revoked", UserErrorCode.REVOKED, field)
     if status is InvitationStatus.EXPIRED:
         raise UserErrors.single("Invitation has expired", UserErrorCode.EXPIRED, field)
-    user = await session.get(User, user_id)
-    if user is None or normalize_email(user.email) != invitation.email:
-        raise UserErrors.single(
-            "This invitation was sent to another email address", UserErrorCode.FORBIDDEN, field
-        )
     existing = await session.scalar(
         select(Membership).where(
             Membership.organization_id == invitation.organization_id, Membership.user_id == user_id

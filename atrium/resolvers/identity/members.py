@@ -6,7 +6,7 @@ an owner could never be administered again.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.context import Context
@@ -34,13 +34,19 @@ async def _membership(
 async def _ensure_not_last_owner(session: AsyncSession, membership: Membership) -> None:
     if membership.role != Role.OWNER:
         return
-    owners = await session.scalar(
-        select(func.count()).where(
-            Membership.organization_id == membership.organization_id,
-            Membership.role == Role.OWNER,
+    # Lock the owners' rows (PostgreSQL): two owners demoting each other at once must not
+    # both see "two owners" and leave none. SQLite's BEGIN IMMEDIATE serialises already.
+    owners = (
+        await session.scalars(
+            select(Membership.id)
+            .where(
+                Membership.organization_id == membership.organization_id,
+                Membership.role == Role.OWNER,
+            )
+            .with_for_update()
         )
-    )
-    if (owners or 0) <= 1:
+    ).all()
+    if len(owners) <= 1:
         raise UserErrors.single(
             "An organization needs at least one owner: make someone else OWNER first",
             UserErrorCode.LAST_OWNER,
