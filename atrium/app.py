@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from atrium.core.config import Settings, get_settings
 from atrium.core.db import Database
+from atrium.core.security import configure_password_hashing
 from atrium.core.services import Services
 from atrium.resolvers.webhooks import delivery as webhooks
 from atrium.rest.router import mount_rest
@@ -29,6 +30,7 @@ logger = logging.getLogger("atrium")
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_password_hashing(settings.argon2_time_cost, settings.argon2_memory_kib)
     db = services.db if services else Database(settings.database_url)
     services = services or Services(settings, db)
     if webhooks.on_event not in services.event_hooks:

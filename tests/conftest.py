@@ -65,6 +65,8 @@ def settings(database_url: str) -> Settings:
         rate_limit_free_per_hour=1_000_000,
         log_json=False,
         job_retry_base_seconds=0.05,
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
     )
 
 

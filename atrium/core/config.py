@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     device_poll_interval_seconds: int = 5
     invitation_ttl_seconds: int = 7 * 24 * 3600
     mailer: str = "development"
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
 
     # GraphQL surface; None means "on unless production".
     graphql_ide: GraphQLIDE | None = None
@@ -112,6 +114,8 @@ class Settings(BaseSettings):
                 "ATRIUM_SECRET_KEY must be set to a random value of at least "
                 f"{MIN_SECRET_LENGTH} characters in production"
             )
+        if self.is_production and (self.argon2_time_cost < 2 or self.argon2_memory_kib < 19456):
+            raise ValueError("Argon2 below OWASP's minimum (t=2, 19 MiB) is refused in production")
         return self
 
 

@@ -23,7 +23,21 @@ ALGORITHM = "HS256"
 ISSUER = "atrium"
 _hasher = PasswordHasher()
 # A valid hash to verify against when the user does not exist, so timing does not tell.
-_DUMMY_HASH = _hasher.hash("atrium-dummy-password")
+_dummy_hash = _hasher.hash("atrium-dummy-password")
+
+
+def configure_password_hashing(time_cost: int, memory_kib: int) -> None:
+    """Set Argon2id's cost for this process (settings ``ARGON2_*``).
+
+    The default (t=3, 64 MiB, ~140 ms here) is for production; tests lower it, since a
+    test suite that registers hundreds of users would otherwise spend minutes hashing.
+    Hashes record their own parameters, so existing ones keep verifying either way.
+    """
+    global _hasher, _dummy_hash
+    if (_hasher.time_cost, _hasher.memory_cost) == (time_cost, memory_kib):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    _dummy_hash = _hasher.hash("atrium-dummy-password")
 
 
 def hash_password(password: str) -> str:
@@ -32,7 +46,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
