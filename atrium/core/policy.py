@@ -39,6 +39,7 @@ class Action(StrEnum):
     API_KEY_OWN = "API_KEY_OWN"  # create and revoke one's own personal keys
     API_KEY_MANAGE = "API_KEY_MANAGE"  # every key of the org, and service accounts
     WEBHOOK_MANAGE = "WEBHOOK_MANAGE"  # endpoints, deliveries, re-sends
+    JOB_READ = "JOB_READ"  # the organization's background jobs and their errors
     ORG_UPDATE = "ORG_UPDATE"
     ORG_DELETE = "ORG_DELETE"
     PLAN_MANAGE = "PLAN_MANAGE"
@@ -56,6 +57,7 @@ _RULES: dict[Action, tuple[Role, Scope]] = {
     Action.API_KEY_OWN: (Role.VIEWER, Scope.ADMIN),
     Action.API_KEY_MANAGE: (Role.ADMIN, Scope.ADMIN),
     Action.WEBHOOK_MANAGE: (Role.ADMIN, Scope.ADMIN),
+    Action.JOB_READ: (Role.ADMIN, Scope.READ),
     Action.ORG_UPDATE: (Role.ADMIN, Scope.WRITE),
     Action.ORG_DELETE: (Role.OWNER, Scope.ADMIN),
     Action.PLAN_MANAGE: (Role.OWNER, Scope.ADMIN),

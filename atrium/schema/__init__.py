@@ -17,12 +17,13 @@ from atrium.schema.auth_flows import AuthFlowMutation
 from atrium.schema.identity.mutations import IdentityMutation
 from atrium.schema.identity.queries import IdentityQuery
 from atrium.schema.identity.types import NODE_TYPES as IDENTITY_NODES
+from atrium.schema.jobs import NODE_TYPES as JOB_NODES
 from atrium.schema.node import node_query
 from atrium.schema.webhooks import NODE_TYPES as WEBHOOK_NODES
 from atrium.schema.webhooks import WebhookMutation
 from atrium.subscriptions.identity import IdentitySubscription
 
-NODE_RESOLVERS = {**IDENTITY_NODES, **WEBHOOK_NODES}
+NODE_RESOLVERS = {**IDENTITY_NODES, **WEBHOOK_NODES, **JOB_NODES}
 
 NodeQuery = node_query(NODE_RESOLVERS)
 

@@ -31,6 +31,7 @@ EXPECTED: dict[Action, tuple[Role, Scope]] = {
     Action.API_KEY_OWN: (Role.VIEWER, Scope.ADMIN),
     Action.API_KEY_MANAGE: (Role.ADMIN, Scope.ADMIN),
     Action.WEBHOOK_MANAGE: (Role.ADMIN, Scope.ADMIN),
+    Action.JOB_READ: (Role.ADMIN, Scope.READ),
     Action.ORG_UPDATE: (Role.ADMIN, Scope.WRITE),
     Action.ORG_DELETE: (Role.OWNER, Scope.ADMIN),
     Action.PLAN_MANAGE: (Role.OWNER, Scope.ADMIN),

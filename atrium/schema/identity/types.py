@@ -19,6 +19,8 @@ from atrium.resolvers.identity import loaders
 from atrium.resolvers.identity.api_keys import ApiKeyExpiry
 from atrium.resolvers.identity.invitations import InvitationStatus, invitation_status
 from atrium.schema.common import AtriumInfo, Connection, Node, to_connection
+from atrium.schema.jobs import Job, JobStatusFilter, organization_jobs
+from atrium.schema.webhooks import WebhookEndpoint, organization_webhook_endpoints
 
 strawberry.enum(Role, name="Role", description="A member's role in an organization.")
 strawberry.enum(
@@ -281,6 +283,35 @@ class Organization(Node):
             last,
             before,
         )
+
+    @strawberry.field(
+        description="Webhook endpoints receiving this organization's events (admins)."
+    )
+    async def webhook_endpoints(
+        self,
+        info: AtriumInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[WebhookEndpoint]:
+        if not info.context.principal.can(Action.WEBHOOK_MANAGE, self.id):
+            raise Forbidden("Only admins can list webhook endpoints")
+        return await organization_webhook_endpoints(info, self.id, first, after, last, before)
+
+    @strawberry.field(description="Background jobs of this organization, newest first (admins).")
+    async def jobs(
+        self,
+        info: AtriumInfo,
+        status: JobStatusFilter = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Job]:
+        if not info.context.principal.can(Action.JOB_READ, self.id):
+            raise Forbidden("Only admins can list jobs")
+        return await organization_jobs(info, self.id, status, first, after, last, before)
 
 
 @strawberry.type(description="A user's membership of an organization.")
