@@ -82,8 +82,8 @@ class ProtectionExtension(SchemaExtension):
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     """The wire form of an error, always with ``extensions.code``; internals masked."""
     original = error.original_error
-    while isinstance(original, GraphQLError) and original.original_error is not None:
-        error, original = original, original.original_error
+    while isinstance(original, GraphQLError):  # variable coercion wraps GraphQLErrors
+        original = original.original_error
     if isinstance(original, AtriumError):
         extensions = original.extensions
     elif original is not None:

@@ -20,6 +20,7 @@ from atrium.web.state import AppState
 
 JSON_TYPE = "application/json"
 _PAGING_PARAMS = {"limit", "offset", "before_cursor", "after_cursor"}
+MAX_OFFSET = 1_000_000  # deeper pages are a scan, not a page: use cursors
 
 
 def _json(body: Any, status: int, headers: dict[str, str]) -> Response:
@@ -100,7 +101,7 @@ def _int_param(query: dict[str, str], name: str, default: int, maximum: int | No
 def _paging(spec: RouteSpec, query: dict[str, str]) -> dict[str, Any]:
     limit = _int_param(query, "limit", 20, MAX_PAGE_SIZE)
     if spec.list_style == "OFFSET":
-        offset = _int_param(query, "offset", 0, None)
+        offset = _int_param(query, "offset", 0, MAX_OFFSET)
         return {"first": limit, "after": encode_offset_cursor(offset - 1) if offset else None}
     before, after = query.get("before_cursor"), query.get("after_cursor")
     if before and "last" in spec.variables and "before" in spec.variables:
@@ -127,7 +128,7 @@ def _shape(
     has_more = page_info.get("has_next_page", page_info.get("hasNextPage"))
     if spec.list_style == "OFFSET":
         body["limit"] = _int_param(query, "limit", 20, MAX_PAGE_SIZE)
-        body["offset"] = _int_param(query, "offset", 0, None)
+        body["offset"] = _int_param(query, "offset", 0, MAX_OFFSET)
     if has_more is not None:
         body["has_more"] = has_more
     return body

@@ -154,3 +154,17 @@ async def test_openapi_and_docs_are_served(http: httpx.AsyncClient) -> None:
     assert docs.status_code == 200 and "/static/swagger-ui/swagger-ui-bundle.js" in docs.text
     asset = await http.get("/static/swagger-ui/swagger-ui-bundle.js")
     assert asset.status_code == 200
+
+
+async def test_values_the_schema_cannot_take_are_400_not_500(
+    client: GraphQLClient, http: httpx.AsyncClient
+) -> None:
+    # found by schemathesis: a huge offset overflowed SQLite, a number for a string was
+    # reported as an internal error
+    user = await make_user(client)
+    auth = {"Authorization": f"Bearer {user.token}"}
+    huge = await http.get(f"{BASE}/organizations?offset={10**20}", headers=auth)
+    assert huge.status_code == 400
+    wrong_type = await http.post(f"{BASE}/organizations", json={"name": 123}, headers=auth)
+    assert wrong_type.status_code == 400
+    assert wrong_type.json()["error"]["code"] == "INVALID_REQUEST"
