@@ -1,4 +1,4 @@
-"""atrium serve | migrate | seed-demo | bootstrap | export-schema."""
+"""atrium serve | worker | migrate | seed-demo | bootstrap | export-schema."""
 
 from __future__ import annotations
 
@@ -26,6 +26,36 @@ def _serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=20,
         proxy_headers=True,
     )
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """Run durable jobs in this process until SIGTERM/SIGINT, then drain gracefully."""
+    import signal
+
+    from atrium.app import create_app
+
+    settings = get_settings().model_copy(update={"run_worker": False})
+    configure_logging(settings.log_level, settings.log_json)
+
+    async def run() -> None:
+        app = create_app(settings)  # the same wiring (job handlers, event hooks) as serve
+        services = app.state.atrium.services
+        await services.start(with_worker=False)
+        worker = services.create_worker()
+        if args.concurrency:
+            worker.concurrency = args.concurrency
+        services.worker = worker
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        worker.start()
+        print(f"atrium worker {worker.id} running (concurrency {worker.concurrency})", flush=True)
+        await stop.wait()
+        await services.close()  # stops claiming, waits for running jobs, closes the bus
+
+    asyncio.run(run())
     return 0
 
 
@@ -83,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run durable jobs (scale out with several)")
+    worker.add_argument("--concurrency", type=int, default=0, help="jobs at once (settings)")
+    worker.set_defaults(run=_worker)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
     commands.add_parser("seed-demo", help="create demo data (idempotent)").set_defaults(
