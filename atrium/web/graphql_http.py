@@ -246,8 +246,8 @@ async def graphql_http(request: Request) -> Response:
         body["extensions"] = result.extensions
     if context.rate_limit is not None:
         headers.update(context.rate_limit.headers())
-    kind = _operation_kind(query, operation_name)
-    record_operation(operation_name or "", kind, time.perf_counter() - started, codes)
+    kind, name = _operation(query, operation_name)
+    record_operation(name, kind, time.perf_counter() - started, codes)
     return _respond(body, _status(media_type, has_data, codes), media_type, headers)
 
 
@@ -255,9 +255,9 @@ async def graphql_http(request: Request) -> Response:
 _OPERATION = re.compile(r"^\s*(query|mutation|subscription)\b\s*(\w*)", re.MULTILINE)
 
 
-def _operation_kind(query: str, operation_name: str | None) -> str:
-    """The operation's type for metrics only: a cheap scan rather than a second parse."""
+def _operation(query: str, operation_name: str | None) -> tuple[str, str]:
+    """The operation's type and name for metrics only: a cheap scan, not a second parse."""
     for match in _OPERATION.finditer(query):
         if operation_name is None or match.group(2) == operation_name:
-            return match.group(1)
-    return "query"
+            return match.group(1), match.group(2) or operation_name or ""
+    return "query", operation_name or ""
