@@ -11,12 +11,16 @@ from atrium.core.errors import NotFound
 from atrium.core.pagination import ConnectionArgs, count, fetch_page
 from atrium.core.policy import Scope
 from atrium.models import identity as models
-from atrium.schema.common import AtriumInfo, Connection, to_connection
-from atrium.schema.identity.types import (
+from atrium.schema.common import (
     After,
+    AtriumInfo,
     Before,
+    Connection,
     First,
     Last,
+    to_connection,
+)
+from atrium.schema.identity.types import (
     Organization,
     ServiceAccount,
     User,

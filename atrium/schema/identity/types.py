@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.types.nodes import SelectedField
 
 from atrium.core.errors import Forbidden
 from atrium.core.ids import register_prefix
-from atrium.core.pagination import ConnectionArgs
 from atrium.core.policy import Action, Role, Scope
 from atrium.models import identity as models
 from atrium.models.identity import ApiKeyKind, Plan, TeamRole
 from atrium.resolvers.identity import loaders
 from atrium.resolvers.identity.api_keys import ApiKeyExpiry
 from atrium.resolvers.identity.invitations import InvitationStatus, invitation_status
-from atrium.schema.common import AtriumInfo, Connection, Node, to_connection
+from atrium.schema.common import (
+    After,
+    AtriumInfo,
+    Before,
+    Connection,
+    First,
+    Last,
+    Node,
+    child_connection,
+)
 from atrium.schema.jobs import Job, JobStatusFilter, organization_jobs
 from atrium.schema.webhooks import WebhookEndpoint, organization_webhook_endpoints
 
@@ -43,33 +51,6 @@ strawberry.enum(ApiKeyExpiry, name="ApiKeyExpiry", description="How long a new k
 strawberry.enum(
     InvitationStatus, name="InvitationStatus", description="Where an invitation stands."
 )
-
-First = Annotated[int | None, strawberry.argument(description="Page size from the start (≤ 100).")]
-After = Annotated[str | None, strawberry.argument(description="Cursor to start after.")]
-Last = Annotated[int | None, strawberry.argument(description="Page size from the end (≤ 100).")]
-Before = Annotated[str | None, strawberry.argument(description="Cursor to end before.")]
-
-
-async def child_connection(
-    info: AtriumInfo,
-    parent_id: str,
-    pages: Any,
-    counts: Any,
-    convert: Callable[[Any], Any],
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-) -> Connection[Any]:
-    """A connection under ``parent_id``, batched with its siblings through loaders."""
-    args = ConnectionArgs.of(first, after, last, before)
-    context = info.context
-
-    async def total() -> int:
-        return int(await context.loaders.get(counts).load(parent_id))
-
-    page = await context.loaders.get(pages).load((parent_id, args))
-    return to_connection(page, convert, total)
 
 
 def _children(selections: list[Any]) -> list[Any]:
