@@ -11,11 +11,9 @@ from typing import Any
 
 from starlette.requests import Request
 
-from atrium.core.auth import bearer_credential
-from atrium.core.context import Context
 from atrium.core.errors import AtriumError
 from atrium.core.graphql import format_error
-from atrium.resolvers.auth.credentials import authenticate
+from atrium.web.request import request_context
 from atrium.web.state import AppState, new_request_id
 
 
@@ -40,24 +38,12 @@ async def execute(
 ) -> Outcome:
     request_id = request.headers.get("x-request-id") or new_request_id()
     headers = {"X-Request-Id": request_id}
-    context = Context(
-        db=state.db,
-        settings=state.settings,
-        request_id=request_id,
-        services=state.services,
-        client_ip=request.client.host if request.client else None,
-    )
     try:
-        credential = bearer_credential(
-            request.headers.get("authorization"), request.headers.get("x-api-key")
-        )
-        try:
-            async with context.session() as session:
-                context.principal = await authenticate(session, state.settings, credential)
-        except AtriumError as error:
-            return Outcome(
-                None, [{"message": error.message, "extensions": error.extensions}], headers, True
-            )
+        context = await request_context(state, request, request_id)
+    except AtriumError as error:
+        errors = [{"message": error.message, "extensions": error.extensions}]
+        return Outcome(None, errors, headers, unauthenticated=True)
+    try:
         result = await state.schema.execute(
             query, variable_values=variables, context_value=context, operation_name=operation_name
         )

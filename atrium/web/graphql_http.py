@@ -26,13 +26,11 @@ from starlette.responses import Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from atrium.core.auth import bearer_credential
-from atrium.core.context import Context
 from atrium.core.errors import AtriumError, ErrorCode
 from atrium.core.graphql import format_error
 from atrium.core.logging import request_id_var
 from atrium.core.metrics import record_operation
-from atrium.resolvers.auth.credentials import authenticate
+from atrium.web.request import request_context
 from atrium.web.state import AppState, new_request_id
 
 JSON = "application/json"
@@ -188,23 +186,13 @@ async def graphql_http(request: Request) -> Response:
 
     started = time.perf_counter()
     token = request_id_var.set(request_id)
-    context = Context(
-        db=state.db,
-        settings=state.settings,
-        request_id=request_id,
-        services=state.services,
-        client_ip=request.client.host if request.client else None,
-    )
     try:
-        credential = bearer_credential(
-            request.headers.get("authorization"), request.headers.get("x-api-key")
-        )
-        try:
-            async with context.session() as session:
-                context.principal = await authenticate(session, state.settings, credential)
-        except AtriumError as error:
-            headers["WWW-Authenticate"] = 'Bearer realm="atrium"'
-            return _fail(error.message, 401, media_type, headers, **error.extensions)
+        context = await request_context(state, request, request_id)
+    except AtriumError as error:
+        request_id_var.reset(token)
+        headers["WWW-Authenticate"] = 'Bearer realm="atrium"'
+        return _fail(error.message, 401, media_type, headers, **error.extensions)
+    try:
         allowed = {OperationType.QUERY}
         if request.method == "POST":
             allowed.add(OperationType.MUTATION)

@@ -21,10 +21,10 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from atrium.core.auth import bearer_credential
 from atrium.core.errors import AtriumError
 from atrium.resolvers.auth.credentials import authenticate
 from atrium.web.fanout import SubscriptionRequest
+from atrium.web.request import credential_of
 from atrium.web.state import AppState, new_request_id
 
 # (event name, data) for one GraphQL result; None drops the result.
@@ -66,9 +66,7 @@ async def stream_subscription(
     transform: Transform | None = None,
 ) -> Response:
     """Authenticate like ``/graphql``, then stream the subscription's results as SSE."""
-    credential = bearer_credential(
-        request.headers.get("authorization"), request.headers.get("x-api-key")
-    ) or request.query_params.get("access_token")
+    credential = credential_of(request) or request.query_params.get("access_token")
     try:
         async with state.db.sessionmaker() as session:
             principal = await authenticate(session, state.settings, credential)
