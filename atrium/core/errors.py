@@ -49,6 +49,7 @@ class UserErrorCode(StrEnum):
     SLOW_DOWN = "SLOW_DOWN"
     EXPIRED_TOKEN = "EXPIRED_TOKEN"
     ACCESS_DENIED = "ACCESS_DENIED"
+    UNSUPPORTED_GRANT_TYPE = "UNSUPPORTED_GRANT_TYPE"
 
 
 class AtriumError(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 from fastapi import FastAPI
@@ -19,6 +20,15 @@ from atrium.rest.spec import RouteSpec, load_specs
 from atrium.web.state import AppState
 
 JSON_TYPE = "application/json"
+FORM_TYPE = "application/x-www-form-urlencoded"
+# RFC 6749 §5.2 / RFC 8628 §3.5 error words for Atrium's codes (the rest: lower case).
+OAUTH_WORDS = {
+    "INVALID": "invalid_grant",
+    "INVALID_CREDENTIALS": "invalid_grant",
+    "NOT_FOUND": "invalid_grant",
+    "REQUIRED": "invalid_request",
+    "BAD_USER_INPUT": "invalid_request",
+}
 _PAGING_PARAMS = {"limit", "offset", "before_cursor", "after_cursor"}
 MAX_OFFSET = 1_000_000  # deeper pages are a scan, not a page: use cursors
 
@@ -35,9 +45,10 @@ def error_response(
     product: Product = spec.product
     status = product.status_for(code)
     if spec.errors == "OAUTH":
-        body: dict[str, Any] = {"error": code.lower(), "error_description": message}
-    else:
-        body = {"error": {"code": product.word_for(code), "message": message, "details": details}}
+        status = 429 if code == "RATE_LIMITED" else 401 if code == "UNAUTHENTICATED" else 400
+        word = OAUTH_WORDS.get(code, code.lower())
+        return _json({"error": word, "error_description": message}, status, headers)
+    body = {"error": {"code": product.word_for(code), "message": message, "details": details}}
     return _json(body, status, headers)
 
 
@@ -67,20 +78,24 @@ async def _variables(spec: RouteSpec, request: Request) -> dict[str, Any]:
             variables[key] = coerce_input(value, types[key], from_text=True, where=key)
         return variables
     raw = await request.body()
-    try:
-        body = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError:
-        raise RequestError("The request body is not valid JSON") from None
+    from_text = request.headers.get("content-type", "").startswith(FORM_TYPE)
+    if from_text:  # OAuth clients post forms (RFC 6749 §4.1.3, RFC 8628 §3.4)
+        body: Any = {k: v[-1] for k, v in parse_qs(raw.decode(errors="replace")).items()}
+    else:
+        try:
+            body = orjson.loads(raw) if raw.strip() else {}
+        except orjson.JSONDecodeError:
+            raise RequestError("The request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise RequestError("The request body must be a JSON object")
     if spec.body_variable is not None:
         name = spec.body_variable
-        variables[name] = coerce_input(body, types[name], from_text=False, where="body")
+        variables[name] = coerce_input(body, types[name], from_text=from_text, where="body")
         return variables
     for key, value in body.items():
         if key not in types or key in spec.path_params:
             raise RequestError(f"Unknown field `{key}`", {"field": key})
-        variables[key] = coerce_input(value, types[key], from_text=False, where=key)
+        variables[key] = coerce_input(value, types[key], from_text=from_text, where=key)
     return variables
 
 

@@ -18,8 +18,10 @@ from graphql import (
     DirectiveNode,
     DocumentNode,
     FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLInputType,
     GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
     Visitor,
     extend_schema,
@@ -82,8 +84,23 @@ class RouteSpec:
 
 
 class _StripRest(Visitor):
+    """Removes ``@rest`` and inlines fragment spreads, so each route's document stands
+    alone (no unused fragments) and response shaping sees only inline fragments."""
+
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        super().__init__()
+        self.fragments = fragments
+
     def enter_directive(self, node: DirectiveNode, *_: Any) -> Any:
         return REMOVE if node.name.value == "rest" else None
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> Any:
+        fragment = self.fragments[node.name.value]
+        return InlineFragmentNode(
+            type_condition=fragment.type_condition,
+            directives=node.directives,
+            selection_set=fragment.selection_set,
+        )
 
 
 def _arguments(schema: GraphQLSchema, node: DirectiveNode) -> dict[str, Any]:
@@ -166,7 +183,9 @@ def _spec(
     body_variable = args.get("body")
     if body_variable is not None and body_variable not in variables:
         problems.append(f"{where}: body variable ${body_variable} is not declared")
-    stripped: DocumentNode = visit(DocumentNode(definitions=(operation, *fragments)), _StripRest())
+    by_name = {fragment.name.value: fragment for fragment in fragments}
+    stripped: DocumentNode = visit(DocumentNode(definitions=(operation,)), _StripRest(by_name))
+    operation = stripped.definitions[0]  # type: ignore[assignment]
     return RouteSpec(
         product=product,
         name=name,

@@ -14,6 +14,7 @@ import strawberry
 from atrium.core.errors import UserErrors
 from atrium.models.auth import DeviceStatus
 from atrium.resolvers.auth import device, passwordless
+from atrium.resolvers.auth.device import DEVICE_GRANT_TYPE
 from atrium.resolvers.auth.tokens import TokenPair
 from atrium.schema.auth import AuthPayload
 from atrium.schema.common import AtriumInfo, UserError, run_mutation, user_errors
@@ -91,6 +92,10 @@ class ApproveDeviceAuthorizationPayload:
 class PollDeviceTokenInput:
     device_code: str = strawberry.field(description="From `startDeviceAuthorization`.")
     client_id: str = strawberry.field(description="The same client ID as at the start.")
+    grant_type: str | None = strawberry.field(
+        default=None,
+        description=f"If given, must be `{DEVICE_GRANT_TYPE}` (RFC 8628 token requests).",
+    )
 
 
 @strawberry.type(
@@ -104,6 +109,7 @@ class DeviceTokenPayload:
     refresh_token: str | None = strawberry.field(description="Single-use token for `refreshToken`.")
     refresh_token_expires_at: datetime | None = strawberry.field(description="When it expires.")
     token_type: str | None = strawberry.field(description="Always `Bearer`.")
+    expires_in: int | None = strawberry.field(description="Seconds the access token lives.")
     interval: int | None = strawberry.field(
         description="Seconds to wait before the next poll; grows by 5 after SLOW_DOWN."
     )
@@ -123,6 +129,7 @@ def _device_token_payload(
         refresh_token=pair.refresh_token if pair else None,
         refresh_token_expires_at=pair.refresh_token_expires_at if pair else None,
         token_type=pair.token_type if pair else None,
+        expires_in=pair.expires_in if pair else None,
         interval=poll.interval if poll else None,
         user_errors=errors,
     )
@@ -224,7 +231,11 @@ class AuthFlowMutation:
         poll, errors = await run_mutation(
             info,
             lambda c, s: device.poll_device_token(
-                s, c.settings, device_code=input.device_code, client_id=input.client_id
+                s,
+                c.settings,
+                device_code=input.device_code,
+                client_id=input.client_id,
+                grant_type=input.grant_type,
             ),
         )
         return _device_token_payload(poll, errors)

@@ -28,6 +28,8 @@ from atrium.models.auth import DeviceAuthorization, DeviceStatus
 from atrium.models.identity import User
 from atrium.resolvers.auth.tokens import TokenPair, issue_tokens
 
+DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+
 DEVICE_CODE_PREFIX = "dc_"
 # RFC 8628 §6.1: consonants only — no vowels to spell words, no 0/O, 1/I/L look-alikes.
 USER_CODE_ALPHABET = "BCDFGHJKMNPQRSTVWXZ"
@@ -145,8 +147,19 @@ async def approve_device_authorization(
 
 
 async def poll_device_token(
-    session: AsyncSession, settings: Settings, *, device_code: str, client_id: str
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    device_code: str,
+    client_id: str,
+    grant_type: str | None = None,
 ) -> DevicePoll:
+    if grant_type is not None and grant_type != DEVICE_GRANT_TYPE:
+        raise UserErrors.single(
+            f"Only the device code grant ({DEVICE_GRANT_TYPE}) is supported here",
+            UserErrorCode.UNSUPPORTED_GRANT_TYPE,
+            ("grantType",),
+        )
     field = ("deviceCode",)
     authorization = await session.scalar(
         select(DeviceAuthorization).where(
