@@ -56,3 +56,22 @@ async def get_for_action(
         raise not_found(type_name, object_id, field)
     require(context, row.organization_id, action, field=field)
     return cast("M", row)
+
+
+def default_organization(context: Context, organization_id: str | None) -> str:
+    """``organization_id``, or the credential's only organization when it is omitted.
+
+    Products like Archestra have one organization per credential and no organization in
+    their paths; an API key always reaches exactly one.
+    """
+    if organization_id is not None:
+        return organization_id
+    reachable = context.principal.organization_ids
+    if len(reachable) != 1:
+        raise UserErrors.single(
+            "Say which organization: the credential reaches "
+            + ("none" if not reachable else "several"),
+            UserErrorCode.REQUIRED,
+            ("organizationId",),
+        )
+    return reachable[0]

@@ -18,7 +18,7 @@ from atrium.core.errors import UserErrorCode, UserErrors
 from atrium.core.policy import Action, Role, Scope, can_grant, max_scope_for_role, scope_at_least
 from atrium.core.security import new_secret, sha256
 from atrium.models.identity import ApiKey, ApiKeyKind, ServiceAccount
-from atrium.resolvers.access import get_for_action, not_found, require
+from atrium.resolvers.access import default_organization, get_for_action, not_found, require
 from atrium.resolvers.auth.credentials import LOOKUP_PREFIX_LENGTH
 from atrium.resolvers.identity.events import emit
 from atrium.resolvers.identity.organizations import validate_name
@@ -48,13 +48,14 @@ async def create_api_key(
     context: Context,
     session: AsyncSession,
     *,
-    organization_id: str,
+    organization_id: str | None,
     name: str,
     kind: ApiKeyKind,
     scope: Scope,
     expires_in: ApiKeyExpiry,
     service_account_id: str | None,
 ) -> tuple[ApiKey, str]:
+    organization_id = default_organization(context, organization_id)
     errors = validate_name(name)
     if errors:
         raise UserErrors(errors)
@@ -137,11 +138,12 @@ async def create_service_account(
     context: Context,
     session: AsyncSession,
     *,
-    organization_id: str,
+    organization_id: str | None,
     name: str,
     description: str | None,
     role: Role,
 ) -> ServiceAccount:
+    organization_id = default_organization(context, organization_id)
     granter = require(context, organization_id, Action.API_KEY_MANAGE, field=("organizationId",))
     errors = validate_name(name)
     if errors:

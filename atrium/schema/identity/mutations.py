@@ -152,8 +152,9 @@ class TeamMemberPayload:
 
 @strawberry.input(description="A new API key, personal or for a service account.")
 class CreateApiKeyInput:
-    organization_id: strawberry.ID = strawberry.field(
-        description="The organization the key acts in."
+    organization_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The organization the key acts in; defaults to the credential's only one.",
     )
     name: str = strawberry.field(description="What the key is for.")
     kind: ApiKeyKind = strawberry.field(
@@ -181,7 +182,9 @@ class ApiKeyPayload:
 
 @strawberry.input(description="A new service account.")
 class CreateServiceAccountInput:
-    organization_id: strawberry.ID = strawberry.field(description="The organization.")
+    organization_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The organization; defaults to the credential's only one."
+    )
     name: str = strawberry.field(description="Unique name.")
     description: str | None = strawberry.field(default=None, description="What it is for.")
     role: Role = strawberry.field(default=Role.MEMBER, description="Role its keys act with.")

@@ -21,6 +21,7 @@ from atrium.schema.common import (
     to_connection,
 )
 from atrium.schema.identity.types import (
+    ApiKey,
     Organization,
     ServiceAccount,
     User,
@@ -68,6 +69,30 @@ class Viewer:
                 return await count(session, stmt)
 
         return to_connection(page, Organization.from_model, total)
+
+    @strawberry.field(description="Your personal API keys, in the organizations you reach.")
+    async def api_keys(
+        self,
+        info: AtriumInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[ApiKey]:
+        args = ConnectionArgs.of(first, after, last, before)
+        principal = info.context.principal
+        stmt = select(models.ApiKey).where(
+            models.ApiKey.user_id == principal.user_id,
+            models.ApiKey.organization_id.in_(principal.organization_ids),
+        )
+        async with info.context.session() as session:
+            page = await fetch_page(session, stmt, models.ApiKey.id, args)
+
+        async def total() -> int:
+            async with info.context.session() as session:
+                return await count(session, stmt)
+
+        return to_connection(page, ApiKey.from_model, total)
 
 
 @strawberry.type
