@@ -96,6 +96,8 @@ class FanoutHub:
             orjson.dumps(request.variables or {}, option=orjson.OPT_SORT_KEYS),
             request.operation_name,
             visibility(principal),
+            # Without fan-out (a benchmark baseline) every subscriber is its own group.
+            None if self.state.settings.ws_fanout else (id(member), operation_id),
         )
         group = self.groups.get(key)
         if group is None or group.closed:
