@@ -174,7 +174,11 @@ async def _scenario(
             while min(c.received for c in clients) == 0 and time.monotonic() < drain:
                 await asyncio.sleep(0.05)
             if time.monotonic() > deadline:
-                raise RuntimeError("listeners never became live")
+                silent = [c for c in clients if c.received == 0]
+                closes = {str(getattr(c.ws, "close_code", None)) for c in silent}
+                raise RuntimeError(
+                    f"{len(silent)} of {len(clients)} listeners never received; close codes {closes}"
+                )
         await asyncio.sleep(0.5)
         rss_idle = [_rss_kb(pid) for _, pid in servers]
         for n in range(events):
