@@ -36,6 +36,7 @@ import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
 WS_OPTIONS = os.environ.get("BENCH_WS_OPTIONS", "").split()
+BASELINE_LISTENERS = 200
 SUBSCRIPTION = """subscription S($o: ID!) {
   organizationEvents(organizationId: $o) { type sequence occurredAt team { name } }
 }"""
@@ -229,18 +230,19 @@ async def run(listeners: int, events: int) -> list[dict[str, Any]]:
         "ATRIUM_SECRET_KEY": "benchmark-secret-that-is-long-enough-0123456",
     }
     org = await _graphql_local(url, key)
-    results = [
-        await _scenario("1 process, fan-out", env, listeners, events, 1, key, org),
-        await _scenario(
-            "1 process, no fan-out (baseline)",
-            {**env, "ATRIUM_WS_FANOUT": "false"},
-            listeners,
-            events,
-            1,
-            key,
-            org,
-        ),
-    ]
+    results = [await _scenario("1 process, fan-out", env, listeners, events, 1, key, org)]
+    # The baseline runs a selection (and a database read) per subscriber per event: on
+    # SQLite it cannot serve 1,000 listeners at all (lock timeouts), so it gets at most
+    # 200 listeners and 3 events, and the ratios compare fan-out at that same size.
+    small, few = min(listeners, BASELINE_LISTENERS), min(events, 3)
+    no_fanout = {**env, "ATRIUM_WS_FANOUT": "false"}
+    results.append(
+        await _scenario("1 process, no fan-out (baseline)", no_fanout, small, few, 1, key, org)
+    )
+    if small != listeners:
+        results.append(
+            await _scenario("1 process, fan-out (baseline size)", env, small, few, 1, key, org)
+        )
     redis = shutil.which("redis-server")
     if redis:
         port = _free_port()
@@ -295,13 +297,20 @@ def main(argv: list[str] | None = None) -> None:
             f"{r['scenario']:36} {r['listeners']:>9} {r['events']:>6} {r['p50']:>8.1f} "
             f"{r['p99']:>8.1f} {r['kb']:>8.1f} {r['delivered']:>9.1%}"
         )
-    fanout, baseline = results[0], results[1]
-    print(f"ratio p50 fan-out / baseline: {fanout['p50'] / baseline['p50']:.2f}")
-    print(f"ratio p99 fan-out / baseline: {fanout['p99'] / baseline['p99']:.2f}")
-    print(f"goal p99 <= 50 ms on one process: {'met' if fanout['p99'] <= 50 else 'NOT met'}")
-    if len(results) > 2:
-        print(f"goal p99 <= 100 ms across two: {'met' if results[2]['p99'] <= 100 else 'NOT met'}")
-    print(f"goal <= 50 KB per idle listener: {'met' if fanout['kb'] <= 50 else 'NOT met'}")
+    main_run, baseline = results[0], results[1]
+    same_size = next(
+        r
+        for r in results
+        if "no fan-out" not in r["scenario"] and r["listeners"] == baseline["listeners"]
+    )
+    print(f"at {baseline['listeners']} listeners, fan-out over no fan-out:")
+    print(f"  ratio p50: {same_size['p50'] / baseline['p50']:.4f}")
+    print(f"  ratio p99: {same_size['p99'] / baseline['p99']:.4f}")
+    print(f"goal p99 <= 50 ms on one process: {'met' if main_run['p99'] <= 50 else 'NOT met'}")
+    two = [r for r in results if r["scenario"].startswith("2 processes")]
+    if two:
+        print(f"goal p99 <= 100 ms across two: {'met' if two[0]['p99'] <= 100 else 'NOT met'}")
+    print(f"goal <= 50 KB per idle listener: {'met' if main_run['kb'] <= 50 else 'NOT met'}")
 
 
 if __name__ == "__main__":
