@@ -285,7 +285,7 @@ async def _graphql_local(url: str, key: str) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--listeners", type=int, default=1000)
-    parser.add_argument("--events", type=int, default=30)
+    parser.add_argument("--events", type=int, default=10)
     args = parser.parse_args(argv if argv is not None else [])
     results = asyncio.run(run(args.listeners, args.events))
     print(
