@@ -25,6 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,
         timeout_graceful_shutdown=20,
         proxy_headers=True,
+        ws_per_message_deflate=settings.ws_compression,
     )
     return 0
 

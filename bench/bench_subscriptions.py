@@ -35,7 +35,8 @@ import orjson
 import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
-WS_OPTIONS = os.environ.get("BENCH_WS_OPTIONS", "").split()
+# As `atrium serve` runs uvicorn (ATRIUM_WS_COMPRESSION=false); override to compare.
+WS_OPTIONS = os.environ.get("BENCH_WS_OPTIONS", "--ws-per-message-deflate false").split()
 BASELINE_LISTENERS = 200
 SUBSCRIPTION = """subscription S($o: ID!) {
   organizationEvents(organizationId: $o) { type sequence occurredAt team { name } }

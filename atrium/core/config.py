@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     ws_keepalive_seconds: float = 15.0
     ws_init_timeout_seconds: float = 10.0
     ws_queue_size: int = 256  # outgoing frames per connection before the oldest are dropped
+    # permessage-deflate costs ~40 KB per connection (zlib state); events are small JSON.
+    ws_compression: bool = False
     ws_fanout: bool = True  # run identical subscriptions once; off only to measure (bench/)
     bus_queue_size: int = 256  # events per bus subscriber before the oldest are dropped
     sse_heartbeat_seconds: float = 15.0  # idle SSE streams send a `heartbeat` event
