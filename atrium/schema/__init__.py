@@ -15,6 +15,7 @@ from atrium.core.limits import alias_limit_rule, depth_limit_rule
 from atrium.schema.auth import AuthMutation
 from atrium.schema.auth_flows import AuthFlowMutation
 from atrium.schema.identity.mutations import IdentityMutation
+from atrium.schema.identity.profile import ProfileMutation
 from atrium.schema.identity.queries import IdentityQuery
 from atrium.schema.identity.types import NODE_TYPES as IDENTITY_NODES
 from atrium.schema.jobs import NODE_TYPES as JOB_NODES
@@ -36,7 +37,7 @@ class Query(NodeQuery, IdentityQuery):  # type: ignore[misc,valid-type]
 @strawberry.type(
     description="The mutation root: each field takes one `input` and returns a payload."
 )
-class Mutation(AuthMutation, AuthFlowMutation, IdentityMutation, WebhookMutation):
+class Mutation(AuthMutation, AuthFlowMutation, IdentityMutation, ProfileMutation, WebhookMutation):
     pass
 
 

@@ -43,6 +43,7 @@ class OrganizationEventType(StrEnum):
     TEAM_MEMBER_REMOVED = "team.member_removed"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
+    USER_UPDATED = "user.updated"
 
 
 _TYPES = {t.value: t for t in OrganizationEventType}

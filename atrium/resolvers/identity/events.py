@@ -28,8 +28,12 @@ async def emit(
     subject_id: str,
     *,
     user_id: str | None = None,
+    notify_user: bool = True,
     **ids: str | None,
 ) -> None:
+    """Queue ``type`` on the organization's topic and, unless ``notify_user`` is off,
+    on ``user_id``'s: a change fanned out to several organizations (a profile edit) tells
+    the user once, not once per organization."""
     payload = {
         "subject_id": subject_id,
         "actor_id": context.principal.user_id,
@@ -37,7 +41,7 @@ async def emit(
         **ids,
     }
     topics = [org_topic(organization_id)]
-    if user_id is not None:
+    if user_id is not None and notify_user:
         topics.append(user_topic(user_id))
     await context.emit(
         session,

@@ -21,7 +21,7 @@ from atrium.models.identity import (
     TeamMembership,
     User,
 )
-from atrium.resolvers.access import get_for_action, not_found, require
+from atrium.resolvers.access import default_organization, get_for_action, not_found, require
 from atrium.resolvers.auth.accounts import normalize_email, validate_email
 from atrium.resolvers.identity.events import emit
 
@@ -49,12 +49,22 @@ async def create_invitation(
     context: Context,
     session: AsyncSession,
     *,
-    organization_id: str,
+    organization_id: str | None,
     email: str,
     role: Role,
     team_id: str | None,
 ) -> tuple[Invitation, str]:
-    """The invitation and its token (shown once, also mailed)."""
+    """The invitation and its token (shown once, also mailed).
+
+    Without ``organization_id`` the team's organization is meant (ArchAstro invites to
+    a team by its ID alone), else the credential's only organization.
+    """
+    if organization_id is None and team_id is not None:
+        team = await session.get(Team, team_id)
+        if team is None or context.principal.role_in(team.organization_id) is None:
+            raise not_found("Team", team_id, ("teamId",))
+        organization_id = team.organization_id
+    organization_id = default_organization(context, organization_id)
     granter = require(context, organization_id, Action.MEMBER_INVITE, field=("organizationId",))
     email = normalize_email(email)
     errors = validate_email(email)

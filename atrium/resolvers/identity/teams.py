@@ -9,7 +9,7 @@ from atrium.core.context import Context
 from atrium.core.errors import UserErrorCode, UserErrors
 from atrium.core.policy import Action
 from atrium.models.identity import Membership, Team, TeamMembership, TeamRole
-from atrium.resolvers.access import get_for_action, not_found, require
+from atrium.resolvers.access import default_organization, get_for_action, not_found, require
 from atrium.resolvers.identity.events import emit
 from atrium.resolvers.identity.organizations import slugify, validate_name, validate_slug
 
@@ -31,11 +31,12 @@ async def create_team(
     context: Context,
     session: AsyncSession,
     *,
-    organization_id: str,
+    organization_id: str | None,
     name: str,
     slug: str | None,
     description: str | None,
 ) -> Team:
+    organization_id = default_organization(context, organization_id)
     require(context, organization_id, Action.TEAM_CREATE, field=("organizationId",))
     errors = validate_name(name) + (validate_slug(slug) if slug is not None else [])
     if errors:

@@ -79,7 +79,11 @@ class MembershipPayload:
 
 @strawberry.input(description="Invite someone by email.")
 class CreateInvitationInput:
-    organization_id: strawberry.ID = strawberry.field(description="The organization.")
+    organization_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The organization; defaults to the team's when `teamId` is given, "
+        "else to the credential's only one.",
+    )
     email: str = strawberry.field(description="Who to invite.")
     role: Role = strawberry.field(default=Role.MEMBER, description="Role on acceptance.")
     team_id: strawberry.ID | None = strawberry.field(
@@ -109,7 +113,9 @@ class InvitationPayload:
 
 @strawberry.input(description="A new team.")
 class CreateTeamInput:
-    organization_id: strawberry.ID = strawberry.field(description="The organization.")
+    organization_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The organization; defaults to the credential's only one."
+    )
     name: str = strawberry.field(description="Display name.")
     slug: str | None = strawberry.field(default=None, description="Defaults from the name.")
     description: str | None = strawberry.field(default=None, description="What it is for.")

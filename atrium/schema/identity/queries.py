@@ -1,16 +1,18 @@
-"""Identity queries: ``viewer`` and ``organization``."""
+"""Identity queries: ``viewer`` (the caller and what is theirs) and ``organization``."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from atrium.core.errors import NotFound
 from atrium.core.pagination import ConnectionArgs, count, fetch_page
-from atrium.core.policy import Scope
+from atrium.core.policy import Action, Scope
 from atrium.models import identity as models
+from atrium.resolvers.loading import visible_org_ids
 from atrium.schema.common import (
     After,
     AtriumInfo,
@@ -24,10 +26,13 @@ from atrium.schema.identity.types import (
     ApiKey,
     Organization,
     ServiceAccount,
+    Team,
     User,
     load_organization,
     load_user,
 )
+
+T = TypeVar("T")
 
 
 @strawberry.type(description="Who is calling: the user or service account behind the credential.")
@@ -57,18 +62,12 @@ class Viewer:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Organization]:
-        args = ConnectionArgs.of(first, after, last, before)
         stmt = select(models.Organization).where(
             models.Organization.id.in_(info.context.principal.organization_ids)
         )
-        async with info.context.session() as session:
-            page = await fetch_page(session, stmt, models.Organization.id, args)
-
-        async def total() -> int:
-            async with info.context.session() as session:
-                return await count(session, stmt)
-
-        return to_connection(page, Organization.from_model, total)
+        return await _page(
+            info, stmt, models.Organization.id, Organization.from_model, first, after, last, before
+        )
 
     @strawberry.field(description="Your personal API keys, in the organizations you reach.")
     async def api_keys(
@@ -79,20 +78,85 @@ class Viewer:
         last: Last = None,
         before: Before = None,
     ) -> Connection[ApiKey]:
-        args = ConnectionArgs.of(first, after, last, before)
         principal = info.context.principal
         stmt = select(models.ApiKey).where(
             models.ApiKey.user_id == principal.user_id,
             models.ApiKey.organization_id.in_(principal.organization_ids),
         )
+        return await _page(
+            info, stmt, models.ApiKey.id, ApiKey.from_model, first, after, last, before
+        )
+
+    @strawberry.field(
+        description="Teams you belong to, in the organizations the credential reaches."
+    )
+    async def teams(
+        self,
+        info: AtriumInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Team]:
+        principal = info.context.principal
+        stmt = (
+            select(models.Team)
+            .join(models.TeamMembership, models.TeamMembership.team_id == models.Team.id)
+            .where(
+                models.TeamMembership.user_id == principal.user_id,
+                models.Team.organization_id.in_(principal.organization_ids),
+            )
+        )
+        return await _page(info, stmt, models.Team.id, Team.from_model, first, after, last, before)
+
+    @strawberry.field(
+        description="Service accounts of the organizations where you manage keys "
+        "(admins; empty for others)."
+    )
+    async def service_accounts(
+        self,
+        info: AtriumInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[ServiceAccount]:
+        managed = visible_org_ids(info.context, Action.API_KEY_MANAGE)
+        stmt = select(models.ServiceAccount).where(
+            models.ServiceAccount.organization_id.in_(managed)
+        )
+        return await _page(
+            info,
+            stmt,
+            models.ServiceAccount.id,
+            ServiceAccount.from_model,
+            first,
+            after,
+            last,
+            before,
+        )
+
+
+async def _page(
+    info: AtriumInfo,
+    stmt: Select[Any],
+    key: Any,
+    convert: Callable[[Any], T],
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[T]:
+    """One page of ``stmt`` (ordered by ``key``) with a lazily counted total."""
+    args = ConnectionArgs.of(first, after, last, before)
+    async with info.context.session() as session:
+        page = await fetch_page(session, stmt, key, args)
+
+    async def total() -> int:
         async with info.context.session() as session:
-            page = await fetch_page(session, stmt, models.ApiKey.id, args)
+            return await count(session, stmt)
 
-        async def total() -> int:
-            async with info.context.session() as session:
-                return await count(session, stmt)
-
-        return to_connection(page, ApiKey.from_model, total)
+    return to_connection(page, convert, total)
 
 
 @strawberry.type
