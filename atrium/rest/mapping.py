@@ -191,3 +191,25 @@ def descend(
         value = value.get(key) if isinstance(value, dict) else None
         type_, selection = field_type, node.selection_set
     return value, type_, selection
+
+
+def lift(
+    schema: GraphQLSchema,
+    rendered: Any,
+    type_: Any,
+    selection: SelectionSetNode | None,
+    key: str,
+    product: Product,
+) -> Any:
+    """``rendered`` with the object at response key ``key`` merged into it (``@rest(merge:)``).
+
+    Works on rendered JSON and on OpenAPI ``properties`` alike: the key is found by its
+    output name, so aliases and casing apply as everywhere else.
+    """
+    if not isinstance(rendered, dict):
+        return rendered
+    for node, _ in _fields(schema, selection, get_named_type(type_)):
+        if (node.alias.value if node.alias else node.name.value) == key:
+            inner = rendered.pop(output_key(node, product), None)
+            return {**inner, **rendered} if isinstance(inner, dict) else rendered
+    return rendered

@@ -107,6 +107,23 @@ def output_schema(
     return _nullable({"type": "object", "properties": properties})
 
 
+def _merged(
+    schema: GraphQLSchema,
+    result: dict[str, Any],
+    type_: Any,
+    selection: SelectionSetNode | None,
+    key: str,
+    product: Product,
+) -> dict[str, Any]:
+    """The response schema of a ``merge`` route: the lifted object's properties inline."""
+    properties = dict(result.get("properties", {}))
+    for node, _ in _fields(schema, selection, get_named_type(type_)):
+        if (node.alias.value if node.alias else node.name.value) == key:
+            inner = properties.pop(output_key(node, product), {})
+            properties = {**inner.get("properties", {}), **properties}
+    return {**result, "properties": properties}
+
+
 def _error_schema(spec: RouteSpec) -> dict[str, Any]:
     if spec.errors == "OAUTH":
         return {
@@ -181,6 +198,8 @@ def _operation(schema: GraphQLSchema, spec: RouteSpec) -> dict[str, Any]:
     assert root is not None
     _, type_, selection = descend(schema, {}, spec.operation.selection_set, root, spec.unwrap)
     result = output_schema(schema, type_, selection, product)
+    if spec.merge is not None:
+        result = _merged(schema, result, type_, selection, spec.merge, product)
     if spec.list_style is not None:
         nodes = result.get("properties", {}).get("nodes", {"type": "array"})
         result = {

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from atrium.core.pagination import MAX_PAGE_SIZE, encode_cursor, encode_offset_cursor
-from atrium.rest.mapping import InputError, coerce_input, descend, render
+from atrium.rest.mapping import InputError, coerce_input, descend, lift, render
 from atrium.rest.openapi import openapi_document, swagger_page
 from atrium.rest.products import Product
 from atrium.rest.spec import RouteSpec, load_specs
@@ -131,7 +131,10 @@ def _shape(
     assert root is not None
     value, type_, selection = descend(schema, data, spec.operation.selection_set, root, spec.unwrap)
     if spec.list_style is None or not isinstance(value, dict):
-        return render(schema, value, type_, selection, spec.product)
+        rendered = render(schema, value, type_, selection, spec.product)
+        if spec.merge is not None:
+            return lift(schema, rendered, type_, selection, spec.merge, spec.product)
+        return rendered
     items = render(schema, value, type_, selection, spec.product)
     product = spec.product
     nodes_key = next((k for k in ("nodes", "edges") if k in items), "nodes")

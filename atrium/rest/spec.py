@@ -1,6 +1,8 @@
 """Reading the REST operation files: one ``.graphql`` file per product.
 
-Each operation carries ``@rest(method:, path:, status:, unwrap:, list:, body:, errors:)``.
+Each operation carries ``@rest(method:, path:, status:, unwrap:, list:, body:, errors:,
+merge:)``; ``merge`` flattens a payload whose object and one-time secret a seed returns
+as one JSON object (Archestra's new API key is ``{id, name, …, key}``).
 At start-up every operation is validated against the live schema (extended with the
 directive's definition); a route whose operation no longer validates is a
 :class:`RestSpecError`, which stops the application from starting and fails the tests.
@@ -34,6 +36,7 @@ from graphql import (
 from graphql.error import GraphQLSyntaxError
 from graphql.execution.values import get_argument_values
 
+from atrium.rest.mapping import descend
 from atrium.rest.products import PRODUCTS, Product
 
 OPERATIONS_DIR = Path(__file__).resolve().parent / "operations"
@@ -52,6 +55,8 @@ directive @rest(
   list: RestList
   body: String
   errors: RestErrors = ENVELOPE
+  "A response key under `unwrap` whose object is lifted beside its siblings."
+  merge: String
 ) on QUERY | MUTATION
 """
 
@@ -73,6 +78,7 @@ class RouteSpec:
     list_style: str | None  # "OFFSET" | "CURSOR"
     body_variable: str | None  # the whole JSON body becomes this variable
     errors: str  # "ENVELOPE" | "OAUTH"
+    merge: str | None  # response key lifted into its parent object
     query: str  # the operation without @rest, as executed
     operation: OperationDefinitionNode
     variables: dict[str, GraphQLInputType]
@@ -186,16 +192,26 @@ def _spec(
     by_name = {fragment.name.value: fragment for fragment in fragments}
     stripped: DocumentNode = visit(DocumentNode(definitions=(operation,)), _StripRest(by_name))
     operation = stripped.definitions[0]  # type: ignore[assignment]
+    unwrap = tuple(args["unwrap"].split(".")) if args.get("unwrap") else ()
+    merge = args.get("merge")
+    if merge is not None:
+        root = schema.get_root_type(operation.operation)
+        assert root is not None
+        try:
+            descend(schema, {}, operation.selection_set, root, (*unwrap, merge))
+        except KeyError:
+            problems.append(f"{where}: merge {merge!r} is not selected under the unwrapped value")
     return RouteSpec(
         product=product,
         name=name,
         method=method,
         path=path,
         status=int(args["status"]),
-        unwrap=tuple(args["unwrap"].split(".")) if args.get("unwrap") else (),
+        unwrap=unwrap,
         list_style=str(list_style) if list_style else None,
         body_variable=body_variable,
         errors=str(args["errors"]),
+        merge=merge,
         query=print_ast(stripped),
         operation=operation,
         variables=variables,

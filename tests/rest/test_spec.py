@@ -51,6 +51,11 @@ def test_an_operation_that_no_longer_validates_stops_start_up(tmp_path: Path) ->
         ),
         ("query { viewer { scope } }", "exactly one @rest"),
         ('query C @rest(method: GET, path: "/v1/c", list: OFFSET) { viewer { scope } }', "$first"),
+        (
+            'query D @rest(method: GET, path: "/v1/d", unwrap: "viewer", merge: "user") '
+            "{ viewer { scope } }",
+            "merge 'user'",
+        ),
     ],
 )
 def test_malformed_routes_are_refused(tmp_path: Path, text: str, problem: str) -> None:
@@ -77,3 +82,16 @@ def test_unknown_product_file_is_refused(tmp_path: Path) -> None:
     _write(tmp_path, "nosuchproduct", 'query A @rest(method: GET, path: "/a") { viewer { scope } }')
     with pytest.raises(RestSpecError, match="no product"):
         load_specs(SCHEMA, tmp_path)
+
+
+def test_a_merged_object_is_flat_in_the_openapi_document() -> None:
+    # given the shipped routes, one of which merges a payload's object with its secret
+    from atrium.rest.openapi import openapi_document
+
+    document = openapi_document(SCHEMA, load_specs(SCHEMA))
+    # when its 201 response schema is read
+    created = document["paths"]["/rest/archestra/api/api-keys"]["post"]["responses"]["201"]
+    properties = created["content"]["application/json"]["schema"]["properties"]
+    # then the key's fields sit beside the secret, with Archestra's names
+    assert {"id", "name", "start", "lastRequest", "key"} <= set(properties)
+    assert "apiKey" not in properties
