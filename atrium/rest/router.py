@@ -188,6 +188,10 @@ def route_handler(state: AppState, spec: RouteSpec) -> Callable[[Request], Await
             first = user_errors[0]
             details = {"field": first.get("field"), "errors": user_errors}
             return error_response(spec, first["code"], first["message"], details, outcome.headers)
+        if _absent(spec, outcome.data):
+            ids = {name: request.path_params[name] for name in spec.path_params}
+            message = f"Not found: {', '.join(ids.values())}" if ids else "Not found"
+            return error_response(spec, "NOT_FOUND", message, ids, outcome.headers)
         body = _shape(schema, spec, outcome.data, dict(request.query_params))
         if isinstance(body, dict):
             body.pop("user_errors", None)
@@ -196,6 +200,19 @@ def route_handler(state: AppState, spec: RouteSpec) -> Callable[[Request], Await
 
     handle.__name__ = spec.name
     return handle
+
+
+def _absent(spec: RouteSpec, data: dict[str, Any]) -> bool:
+    """Nothing at ``unwrap``: a null, or an object of another type than the route serves
+    (``node(id:)`` given a team's ID on a user route selects no field: ``{}``)."""
+    if not spec.unwrap:
+        return False
+    value: Any = data
+    for key in spec.unwrap:
+        if not isinstance(value, dict) or not value:
+            return True
+        value = value.get(key)
+    return value is None or value == {}
 
 
 def _unwrapped_is_null(outcome: Any, spec: RouteSpec) -> bool:

@@ -74,6 +74,12 @@ async def test_errors_use_the_seed_envelope(http: httpx.AsyncClient, client: Gra
         f"{BASE}/api/v2/users/usr_01JUNKJUNKJUNKJUNKJUNKJUNK", headers=_auth(user.token)
     )
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    # and an ID of another kind (a team's on the user route, a user's on team routes) too
+    org = await make_org(client, user)
+    team = await make_team(client, org["id"], user)
+    for path in (f"users/{team['id']}", f"teams/{user.id}", f"teams/{user.id}/members"):
+        wrong = await http.get(f"{BASE}/api/v2/{path}", headers=_auth(user.token))
+        assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "not_found", path
     # and without a token, 401 "unauthorized"
     unauthenticated = await http.get(f"{BASE}/api/v2/users/me")
     assert unauthenticated.status_code == 401
