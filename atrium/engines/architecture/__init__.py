@@ -1,0 +1,1 @@
+"""Pure engines over an architecture: validation, cost, scalability, threats, diff, documents."""
