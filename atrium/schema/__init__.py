@@ -12,6 +12,9 @@ from strawberry.schema.config import StrawberryConfig
 from atrium.core.config import Settings
 from atrium.core.graphql import ProtectionExtension
 from atrium.core.limits import alias_limit_rule, depth_limit_rule
+from atrium.schema.architecture import NODE_TYPES as ARCHITECTURE_NODES
+from atrium.schema.architecture.mutations import ArchitectureMutation
+from atrium.schema.architecture.queries import ArchitectureQuery
 from atrium.schema.auth import AuthMutation
 from atrium.schema.auth_flows import AuthFlowMutation
 from atrium.schema.identity.mutations import IdentityMutation
@@ -22,29 +25,37 @@ from atrium.schema.jobs import NODE_TYPES as JOB_NODES
 from atrium.schema.node import node_query
 from atrium.schema.webhooks import NODE_TYPES as WEBHOOK_NODES
 from atrium.schema.webhooks import WebhookMutation
+from atrium.subscriptions.architecture import ArchitectureSubscription
 from atrium.subscriptions.identity import IdentitySubscription
 
-NODE_RESOLVERS = {**IDENTITY_NODES, **WEBHOOK_NODES, **JOB_NODES}
+NODE_RESOLVERS = {**IDENTITY_NODES, **WEBHOOK_NODES, **JOB_NODES, **ARCHITECTURE_NODES}
 
 NodeQuery = node_query(NODE_RESOLVERS)
 
 
 @strawberry.type(description="The query root: every object of Atrium's graph starts here.")
-class Query(NodeQuery, IdentityQuery):  # type: ignore[misc,valid-type]
+class Query(NodeQuery, IdentityQuery, ArchitectureQuery):  # type: ignore[misc,valid-type]
     pass
 
 
 @strawberry.type(
     description="The mutation root: each field takes one `input` and returns a payload."
 )
-class Mutation(AuthMutation, AuthFlowMutation, IdentityMutation, ProfileMutation, WebhookMutation):
+class Mutation(
+    AuthMutation,
+    AuthFlowMutation,
+    IdentityMutation,
+    ProfileMutation,
+    WebhookMutation,
+    ArchitectureMutation,
+):
     pass
 
 
 @strawberry.type(
     description="The subscription root: live events over WebSocket (graphql-transport-ws)."
 )
-class Subscription(IdentitySubscription):
+class Subscription(IdentitySubscription, ArchitectureSubscription):
     pass
 
 

@@ -12,9 +12,10 @@ from strawberry.types import Info
 
 from atrium.core.context import Context
 from atrium.core.errors import UserErrorCode, UserErrors
-from atrium.core.pagination import ConnectionArgs, Page
+from atrium.core.pagination import ConnectionArgs, Page, count, fetch_page
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -115,6 +116,30 @@ async def child_connection(
         return int(await context.loaders.get(counts).load(parent_id))
 
     page = await context.loaders.get(pages).load((parent_id, args))
+    return to_connection(page, convert, total)
+
+
+async def statement_connection(
+    info: AtriumInfo,
+    stmt: Select[Any],
+    key: Any,
+    convert: Callable[[Any], T],
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    *,
+    descending: bool = False,
+) -> Connection[T]:
+    """One page of ``stmt`` (ordered by ``key``) with a lazily counted total."""
+    args = ConnectionArgs.of(first, after, last, before, descending=descending)
+    async with info.context.session() as session:
+        page = await fetch_page(session, stmt, key, args)
+
+    async def total() -> int:
+        async with info.context.session() as session:
+            return await count(session, stmt)
+
     return to_connection(page, convert, total)
 
 

@@ -44,6 +44,14 @@ class OrganizationEventType(StrEnum):
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
     USER_UPDATED = "user.updated"
+    # Architectures (details on `architectureEvents`); listed here so sequences stay gap-free.
+    ARCHITECTURE_CREATED = "architecture.created"
+    ARCHITECTURE_UPDATED = "architecture.updated"
+    ARCHITECTURE_DELETED = "architecture.deleted"
+    ANALYSIS_COMPLETED = "analysis.completed"
+    ANALYSIS_FAILED = "analysis.failed"
+    DOCUMENT_GENERATED = "document.generated"
+    COMMENT_ADDED = "comment.added"
 
 
 _TYPES = {t.value: t for t in OrganizationEventType}
@@ -141,7 +149,12 @@ class IdentitySubscription:
     ) -> AsyncGenerator[OrganizationEvent, None]:
         if info.context.principal.role_in(organization_id) is None:
             raise NotFound("Organization", organization_id)
-        return topic_stream(info.context, org_topic(organization_id), OrganizationEvent.from_event)
+        return topic_stream(
+            info.context,
+            org_topic(organization_id),
+            OrganizationEvent.from_event,
+            organization_id=organization_id,
+        )
 
     @strawberry.subscription(
         description="Events about you: memberships, roles and keys, in every organization."

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from atrium.core.errors import NotFound
-from atrium.core.pagination import ConnectionArgs, count, fetch_page
 from atrium.core.policy import Action, Scope
 from atrium.models import identity as models
 from atrium.resolvers.loading import visible_org_ids
@@ -20,7 +18,7 @@ from atrium.schema.common import (
     Connection,
     First,
     Last,
-    to_connection,
+    statement_connection,
 )
 from atrium.schema.identity.types import (
     ApiKey,
@@ -65,7 +63,7 @@ class Viewer:
         stmt = select(models.Organization).where(
             models.Organization.id.in_(info.context.principal.organization_ids)
         )
-        return await _page(
+        return await statement_connection(
             info, stmt, models.Organization.id, Organization.from_model, first, after, last, before
         )
 
@@ -83,7 +81,7 @@ class Viewer:
             models.ApiKey.user_id == principal.user_id,
             models.ApiKey.organization_id.in_(principal.organization_ids),
         )
-        return await _page(
+        return await statement_connection(
             info, stmt, models.ApiKey.id, ApiKey.from_model, first, after, last, before
         )
 
@@ -107,7 +105,9 @@ class Viewer:
                 models.Team.organization_id.in_(principal.organization_ids),
             )
         )
-        return await _page(info, stmt, models.Team.id, Team.from_model, first, after, last, before)
+        return await statement_connection(
+            info, stmt, models.Team.id, Team.from_model, first, after, last, before
+        )
 
     @strawberry.field(
         description="Service accounts of the organizations where you manage keys "
@@ -125,7 +125,7 @@ class Viewer:
         stmt = select(models.ServiceAccount).where(
             models.ServiceAccount.organization_id.in_(managed)
         )
-        return await _page(
+        return await statement_connection(
             info,
             stmt,
             models.ServiceAccount.id,
@@ -135,28 +135,6 @@ class Viewer:
             last,
             before,
         )
-
-
-async def _page(
-    info: AtriumInfo,
-    stmt: Select[Any],
-    key: Any,
-    convert: Callable[[Any], T],
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-) -> Connection[T]:
-    """One page of ``stmt`` (ordered by ``key``) with a lazily counted total."""
-    args = ConnectionArgs.of(first, after, last, before)
-    async with info.context.session() as session:
-        page = await fetch_page(session, stmt, key, args)
-
-    async def total() -> int:
-        async with info.context.session() as session:
-            return await count(session, stmt)
-
-    return to_connection(page, convert, total)
 
 
 @strawberry.type

@@ -1,0 +1,1 @@
+"""Architectures (seed 000, Architecto): designs and versions, analyses, documents, sharing."""
