@@ -42,6 +42,7 @@ class Product:
     words: dict[str, str] = field(default_factory=dict)  # Atrium code → the seed's word
     list_key: str = "data"  # where list endpoints put their items
     total_key: str = "total_count"
+    upper_words: bool = False  # codes without a word of their own stay upper case
 
     @property
     def prefix(self) -> str:
@@ -53,7 +54,9 @@ class Product:
         return STATUS_BY_CODE.get(code, 400)
 
     def word_for(self, code: str) -> str:
-        return self.words.get(code, code.lower() if self.casing is Casing.SNAKE else code)
+        if code in self.words:
+            return self.words[code]
+        return code if self.upper_words or self.casing is not Casing.SNAKE else code.lower()
 
 
 _UPPER_WORDS = {
@@ -82,7 +85,7 @@ _LOWER_WORDS = {
 
 PRODUCTS: dict[str, Product] = {
     # 000: upper-case words ("RESOURCE_NOT_FOUND"), 400 for bad input
-    "architecto": Product("architecto", Casing.SNAKE, 400, _UPPER_WORDS),
+    "architecto": Product("architecto", Casing.SNAKE, 400, _UPPER_WORDS, upper_words=True),
     # 001: lower-case words ("not_found"), 422 "Validation failed"
     "archastro": Product("archastro", Casing.SNAKE, 422, _LOWER_WORDS),
     # 002: camelCase JSON ("agentType"), `data` and `total`

@@ -9,6 +9,7 @@ from strawberry.scalars import JSON
 
 from atrium.models.architecture import AnalysisKind
 from atrium.resolvers.architecture import loaders
+from atrium.schema.architecture.reports import CostReport, ScalabilityReport
 from atrium.schema.architecture.threats import ThreatModel
 from atrium.schema.common import AtriumInfo
 
@@ -21,6 +22,18 @@ class AnalysisResults:
     @strawberry.field(description="The whole result as JSON (snake_case keys), once completed.")
     def result(self) -> JSON | None:
         return cast("JSON", self.raw)
+
+    @strawberry.field(description="The cost report (COST analyses, once completed).")
+    def cost(self) -> CostReport | None:
+        if self.raw is None or getattr(self, "kind", None) is not AnalysisKind.COST:
+            return None
+        return CostReport.from_result(self.raw)
+
+    @strawberry.field(description="The scalability report (SCALABILITY analyses, once completed).")
+    def scalability(self) -> ScalabilityReport | None:
+        if self.raw is None or getattr(self, "kind", None) is not AnalysisKind.SCALABILITY:
+            return None
+        return ScalabilityReport.from_result(self.raw)
 
     @strawberry.field(
         description="The threat model with each threat's current status (THREATS analyses)."
