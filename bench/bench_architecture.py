@@ -1,4 +1,4 @@
-"""Architecture engines on a 200-component design: cost, scalability (and threats if present).
+"""Architecture engines on a 200-component design: cost, scalability and threats.
 
 Builds the design deterministically (a CDN, a load balancer and a gateway in front of
 repeating cells of services, databases, caches, queues, workers, object stores and
@@ -31,15 +31,11 @@ from atrium.engines.architecture.model import (
     TrustZone,
 )
 from atrium.engines.architecture.scalability import analyze_scalability
-
-try:
-    from atrium.engines.architecture.threats import analyze_threats
-except ImportError:  # another engine, written separately; timed when it exists
-    analyze_threats = None  # type: ignore[assignment]
+from atrium.engines.architecture.threats import analyze_threats
 
 SCALE_POINTS = (1_000, 10_000, 100_000, 1_000_000, 10_000_000)
 BASELINE_COMPONENTS = 20
-TARGETS_MS = {"cost": 50.0, "scalability": 200.0}
+TARGETS_MS = {"cost": 50.0, "scalability": 200.0, "threats": 50.0}
 SERVICE_CLASSES = ("m6i.large", "m6i.xlarge", "c6i.xlarge", "m7g.large", "r6i.large")
 DATABASE_CLASSES = ("db.m6i.large", "db.m6i.xlarge", "db.r6i.large", "db.m6i.2xlarge")
 ZONES = (
@@ -194,10 +190,8 @@ def _analyses(spec: ArchitectureSpec) -> dict[str, Callable[[], Any]]:
     found: dict[str, Callable[[], Any]] = {
         "cost": lambda: analyze_cost(spec, SCALE_POINTS),
         "scalability": lambda: analyze_scalability(spec, SCALE_POINTS),
+        "threats": lambda: analyze_threats(spec),
     }
-    if analyze_threats is not None:
-        threats = analyze_threats
-        found["threats"] = lambda: threats(spec)
     return found
 
 
