@@ -6,6 +6,7 @@ Both go through the same services the API uses, so demo rows are real rows.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.auth import CredentialKind, Principal
 from atrium.core.config import Settings
@@ -14,7 +15,18 @@ from atrium.core.db import Database
 from atrium.core.errors import UserErrors
 from atrium.core.policy import Role, Scope
 from atrium.core.security import hash_password
+from atrium.engines.architecture.model import (
+    ArchitectureSpec,
+    Component,
+    ComponentKind,
+    DataClassification,
+    Link,
+    Protocol,
+    TrustZone,
+)
+from atrium.models.architecture import AnalysisKind
 from atrium.models.identity import ApiKeyKind, Membership, Organization, User
+from atrium.resolvers.architecture import analyses, designs
 from atrium.resolvers.auth.accounts import find_user_by_email, normalize_email, validate_email
 from atrium.resolvers.identity import api_keys, organizations, teams
 from atrium.resolvers.identity.api_keys import ApiKeyExpiry
@@ -88,6 +100,7 @@ async def seed_demo(settings: Settings) -> str | None:
                 user_id=users[2].id,
                 role=teams.TeamRole.MEMBER,
             )
+            await _demo_architecture(context, session, org.id)
             _, secret = await api_keys.create_api_key(
                 context,
                 session,
@@ -102,6 +115,78 @@ async def seed_demo(settings: Settings) -> str | None:
             return secret
     finally:
         await db.dispose()
+
+
+async def _demo_architecture(context: Context, session: AsyncSession, org_id: str) -> None:
+    """A three-tier web shop with its cost estimate and threat model already run."""
+    zones = (TrustZone("internet", "Internet", 0), TrustZone("dmz", "DMZ", 1))
+    spec = ArchitectureSpec(
+        trust_zones=(*zones, TrustZone("data", "Data", 3)),
+        components=(
+            Component(
+                "cdn",
+                "CDN",
+                ComponentKind.CDN,
+                trust_zone="dmz",
+                public=True,
+                requests_per_user_per_day=40,
+                payload_kb=150,
+            ),
+            Component(
+                "lb",
+                "Load balancer",
+                ComponentKind.LOAD_BALANCER,
+                trust_zone="dmz",
+                public=True,
+                requests_per_user_per_day=120,
+                payload_kb=20,
+            ),
+            Component(
+                "api",
+                "Shop API",
+                ComponentKind.SERVICE,
+                "m6i.large",
+                replicas=2,
+                trust_zone="dmz",
+                autoscaling=True,
+                requests_per_user_per_day=120,
+            ),
+            Component(
+                "cache",
+                "Session cache",
+                ComponentKind.CACHE,
+                trust_zone="data",
+                requests_per_user_per_day=80,
+            ),
+            Component(
+                "db",
+                "Orders DB",
+                ComponentKind.DATABASE,
+                storage_gb=200,
+                trust_zone="data",
+                requests_per_user_per_day=60,
+                technology="postgresql",
+            ),
+        ),
+        links=(
+            Link("lb", "api"),
+            Link("api", "cache", Protocol.TCP),
+            Link("api", "db", Protocol.SQL, DataClassification.CONFIDENTIAL, encrypted=False),
+        ),
+    )
+    architecture = await designs.create_architecture(
+        context,
+        session,
+        organization_id=org_id,
+        title="Web shop",
+        description="A demo three-tier shop: CDN, API behind a load balancer, cache, database.",
+        spec=spec,
+        summary="Demo design",
+    )
+    for kind in (AnalysisKind.COST, AnalysisKind.THREATS):
+        await analyses.request_analysis(
+            context, session, architecture_id=architecture.id, kind=kind, wait=True
+        )
 
 
 async def bootstrap(settings: Settings, *, email: str, org_name: str) -> str:

@@ -17,6 +17,7 @@ from atrium.core.errors import NotFound, UserError, UserErrorCode, UserErrors
 from atrium.core.policy import Action
 from atrium.core.security import new_secret, sha256
 from atrium.models.architecture import Architecture, Comment, ShareLink, SharePermission
+from atrium.models.identity import User
 from atrium.resolvers.access import get_for_action
 from atrium.resolvers.architecture import events
 
@@ -141,13 +142,14 @@ async def _add_comment(
         raise UserErrors(errors)
     architecture = await session.get(Architecture, architecture_id)
     assert architecture is not None
-    user_id = context.principal.user_id
-    name = (author_name or "").strip() or ("Member" if user_id else "Anonymous")
+    user_id = context.principal.user_id if link is None else None
+    user = await session.get(User, user_id) if user_id else None
+    name = (author_name or "").strip() or (user.name if user else "Anonymous")
     comment = Comment(
         organization_id=architecture.organization_id,
         architecture_id=architecture_id,
         share_link_id=link.id if link else None,
-        author_id=user_id if link is None else None,
+        author_id=user_id,
         author_name=name,
         body=body.strip(),
     )
