@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     bus_queue_size: int = 256  # events per bus subscriber before the oldest are dropped
     sse_heartbeat_seconds: float = 15.0  # idle SSE streams send a `heartbeat` event
 
+    # Agent replies: where they come from unless an agent says otherwise. "offline" answers
+    # without any model (and says so); "openai" is any OpenAI-compatible endpoint.
+    llm_provider: str = "offline"
+    llm_base_url: str | None = None  # e.g. https://api.openai.com/v1 or a local server
+    llm_api_key: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = 60.0
+    llm_history_messages: int = 50  # thread messages sent with each reply
+
     log_level: str = "INFO"
     log_json: bool = True
 

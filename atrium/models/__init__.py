@@ -1,6 +1,16 @@
 """SQLAlchemy models, one module per domain. Importing this package registers them all."""
 
-from atrium.models import architecture, auth, events, identity, jobs, webhooks
+from atrium.models import agents, architecture, auth, events, identity, jobs, threads, webhooks
 from atrium.models.base import Base
 
-__all__ = ["Base", "architecture", "auth", "events", "identity", "jobs", "webhooks"]
+__all__ = [
+    "Base",
+    "agents",
+    "architecture",
+    "auth",
+    "events",
+    "identity",
+    "jobs",
+    "threads",
+    "webhooks",
+]

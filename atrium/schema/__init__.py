@@ -11,7 +11,10 @@ from strawberry.schema.config import StrawberryConfig
 
 from atrium.core.config import Settings
 from atrium.core.graphql import ProtectionExtension
+from atrium.core.ids import register_prefix
 from atrium.core.limits import alias_limit_rule, depth_limit_rule
+from atrium.schema.agents import NODE_TYPES as AGENT_NODES
+from atrium.schema.agents import AgentMutation, AgentQuery
 from atrium.schema.architecture import NODE_TYPES as ARCHITECTURE_NODES
 from atrium.schema.architecture.mutations import ArchitectureMutation
 from atrium.schema.architecture.queries import ArchitectureQuery
@@ -23,18 +26,31 @@ from atrium.schema.identity.queries import IdentityQuery
 from atrium.schema.identity.types import NODE_TYPES as IDENTITY_NODES
 from atrium.schema.jobs import NODE_TYPES as JOB_NODES
 from atrium.schema.node import node_query
+from atrium.schema.threads.operations import ThreadMutation, ThreadQuery
+from atrium.schema.threads.types import NODE_TYPES as THREAD_NODES
 from atrium.schema.webhooks import NODE_TYPES as WEBHOOK_NODES
 from atrium.schema.webhooks import WebhookMutation
 from atrium.subscriptions.architecture import ArchitectureSubscription
 from atrium.subscriptions.identity import IdentitySubscription
+from atrium.subscriptions.threads import ThreadSubscription
 
-NODE_RESOLVERS = {**IDENTITY_NODES, **WEBHOOK_NODES, **JOB_NODES, **ARCHITECTURE_NODES}
+NODE_RESOLVERS = {
+    **IDENTITY_NODES,
+    **WEBHOOK_NODES,
+    **JOB_NODES,
+    **ARCHITECTURE_NODES,
+    **AGENT_NODES,
+    **THREAD_NODES,
+}
+
+for _prefix, (_, _convert) in NODE_RESOLVERS.items():
+    register_prefix(_prefix, _convert.__self__.__name__)
 
 NodeQuery = node_query(NODE_RESOLVERS)
 
 
 @strawberry.type(description="The query root: every object of Atrium's graph starts here.")
-class Query(NodeQuery, IdentityQuery, ArchitectureQuery):  # type: ignore[misc,valid-type]
+class Query(NodeQuery, IdentityQuery, ArchitectureQuery, AgentQuery, ThreadQuery):  # type: ignore[misc,valid-type]
     pass
 
 
@@ -48,6 +64,8 @@ class Mutation(
     ProfileMutation,
     WebhookMutation,
     ArchitectureMutation,
+    AgentMutation,
+    ThreadMutation,
 ):
     pass
 
@@ -55,7 +73,7 @@ class Mutation(
 @strawberry.type(
     description="The subscription root: live events over WebSocket (graphql-transport-ws)."
 )
-class Subscription(IdentitySubscription, ArchitectureSubscription):
+class Subscription(IdentitySubscription, ArchitectureSubscription, ThreadSubscription):
     pass
 
 

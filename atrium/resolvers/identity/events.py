@@ -43,6 +43,8 @@ async def emit(
     topics = [org_topic(organization_id)]
     if user_id is not None and notify_user:
         topics.append(user_topic(user_id))
+    if ids.get("team_id"):
+        topics.append(f"team:{ids['team_id']}")  # teamEvents: the team's own activity
     await context.emit(
         session,
         topics=topics,

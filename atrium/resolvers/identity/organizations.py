@@ -13,6 +13,7 @@ from atrium.core.ids import new_id
 from atrium.core.policy import Action, Role
 from atrium.models.identity import Membership, Organization, Plan
 from atrium.resolvers.access import get_for_action, require
+from atrium.resolvers.agents.built_in import create_built_in_agents
 from atrium.resolvers.identity.events import emit
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
@@ -75,6 +76,7 @@ async def create_organization(
     membership = Membership(organization_id=organization.id, user_id=user_id, role=Role.OWNER)
     session.add(membership)
     await session.flush()
+    await create_built_in_agents(session, organization.id)
     await emit(
         context,
         session,

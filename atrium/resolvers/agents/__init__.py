@@ -1,0 +1,1 @@
+"""Agents (seeds 001 ArchAstro and 002 Archestra): assistants, gateways, proxies, profiles."""

@@ -1,0 +1,46 @@
+"""Batch functions for threads and messages: one statement per batch, visibility in SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from atrium.core.context import Context
+from atrium.models.threads import Message, Thread
+from atrium.resolvers.loading import by_ids, child_counts, child_pages, visible_org_ids
+from atrium.resolvers.threads.visibility import visible_threads
+
+
+async def threads_by_id(context: Context, keys: list[str]) -> list[Thread | None]:
+    """Threads by ID, soft-deleted ones included (``deletedAt`` says so)."""
+    return await by_ids(
+        context, select(Thread).where(Thread.id.in_(keys), visible_threads(context)), keys
+    )
+
+
+def _visible_messages(context: Context) -> Select[Any]:
+    return select(Message).where(
+        Message.organization_id.in_(visible_org_ids(context)),
+        Message.thread_id.in_(select(Thread.id).where(visible_threads(context))),
+    )
+
+
+async def messages_by_id(context: Context, keys: list[str]) -> list[Message | None]:
+    return await by_ids(context, _visible_messages(context).where(Message.id.in_(keys)), keys)
+
+
+messages_by_thread = child_pages(Message, Message.thread_id, _visible_messages)
+message_counts = child_counts(Message, Message.thread_id, _visible_messages)
+
+
+async def queue_positions_by_message(context: Context, keys: list[str]) -> list[int | None]:
+    """Place in its thread's reply queue of each message (None when not waiting)."""
+    from atrium.resolvers.threads.messages import queue_positions
+
+    async with context.session() as session:
+        rows = list(
+            (await session.scalars(_visible_messages(context).where(Message.id.in_(keys)))).all()
+        )
+        positions = await queue_positions(session, rows)
+    return [positions.get(key) for key in keys]

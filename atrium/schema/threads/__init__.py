@@ -1,0 +1,1 @@
+"""Threads and messages in the graph."""
