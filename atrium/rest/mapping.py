@@ -152,7 +152,7 @@ def render(
         return [render(schema, v, type_.of_type, selection_set, product) for v in value]
     named = get_named_type(type_)
     if isinstance(named, GraphQLEnumType):
-        return value.lower() if product.casing is Casing.SNAKE and isinstance(value, str) else value
+        return value.lower() if product.lower_enums and isinstance(value, str) else value
     if isinstance(value, dict):
         result: dict[str, Any] = {}
         for node, field_type in _fields(schema, selection_set, named):

@@ -43,6 +43,7 @@ class Product:
     list_key: str = "data"  # where list endpoints put their items
     total_key: str = "total_count"
     upper_words: bool = False  # codes without a word of their own stay upper case
+    lower_enums: bool = True  # enum values as the seeds write them: "llm_proxy", "running"
 
     @property
     def prefix(self) -> str:
@@ -56,7 +57,7 @@ class Product:
     def word_for(self, code: str) -> str:
         if code in self.words:
             return self.words[code]
-        return code if self.upper_words or self.casing is not Casing.SNAKE else code.lower()
+        return code if self.upper_words else code.lower()
 
 
 _UPPER_WORDS = {

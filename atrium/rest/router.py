@@ -17,6 +17,7 @@ from atrium.rest.mapping import InputError, coerce_input, descend, lift, render
 from atrium.rest.openapi import openapi_document, swagger_page
 from atrium.rest.products import Product
 from atrium.rest.spec import RouteSpec, load_specs
+from atrium.rest.streams import mount_streams
 from atrium.web.state import AppState
 
 JSON_TYPE = "application/json"
@@ -29,7 +30,7 @@ OAUTH_WORDS = {
     "REQUIRED": "invalid_request",
     "BAD_USER_INPUT": "invalid_request",
 }
-_PAGING_PARAMS = {"limit", "offset", "before_cursor", "after_cursor"}
+_PAGING_PARAMS = {"limit", "offset", "before_cursor", "after_cursor", "before"}
 MAX_OFFSET = 1_000_000  # deeper pages are a scan, not a page: use cursors
 
 
@@ -118,7 +119,9 @@ def _paging(spec: RouteSpec, query: dict[str, str]) -> dict[str, Any]:
     if spec.list_style == "OFFSET":
         offset = _int_param(query, "offset", 0, MAX_OFFSET)
         return {"first": limit, "after": encode_offset_cursor(offset - 1) if offset else None}
-    before, after = query.get("before_cursor"), query.get("after_cursor")
+    # Archon calls it `before`; ArchAstro `before_cursor`: both are a message ID.
+    before = query.get("before_cursor") or query.get("before")
+    after = query.get("after_cursor")
     if before and "last" in spec.variables and "before" in spec.variables:
         return {"last": limit, "before": encode_cursor(before)}
     return {"first": limit, "after": encode_cursor(after) if after else None}
@@ -144,6 +147,9 @@ def _shape(
             body[product.total_key] = items[key]
     page_info = items.get("page_info") or items.get("pageInfo") or {}
     has_more = page_info.get("has_next_page", page_info.get("hasNextPage"))
+    if spec.list_style == "CURSOR" and (query.get("before_cursor") or query.get("before")):
+        # paging back: "more" are the older items still before this page
+        has_more = page_info.get("has_previous_page", page_info.get("hasPreviousPage"))
     if spec.list_style == "OFFSET":
         body["limit"] = _int_param(query, "limit", 20, MAX_PAGE_SIZE)
         body["offset"] = _int_param(query, "offset", 0, MAX_OFFSET)
@@ -241,6 +247,7 @@ def mount_rest(app: FastAPI, state: AppState) -> list[RouteSpec]:
     async def docs(_: Request) -> Response:
         return Response(swagger_page("/rest/openapi.json"), media_type="text/html")
 
+    mount_streams(app, state)
     app.add_api_route("/rest/openapi.json", openapi, methods=["GET"], include_in_schema=False)
     app.add_api_route("/rest/docs", docs, methods=["GET"], include_in_schema=False)
     return specs

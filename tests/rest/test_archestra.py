@@ -82,13 +82,13 @@ async def test_service_accounts_and_their_keys(
     account = await http.post(
         f"{BASE}/service-accounts", headers=auth, json={"name": "deployer", "role": "MEMBER"}
     )
-    assert account.status_code == 201 and account.json()["role"] == "MEMBER"
+    assert account.status_code == 201 and account.json()["role"] == "member"
     key = await http.post(
         f"{BASE}/service-accounts/{account.json()['id']}/api-keys",
         headers=auth,
         json={"name": "deploy key", "scope": "WRITE"},
     )
-    assert key.status_code == 201 and key.json()["scope"] == "WRITE"
+    assert key.status_code == 201 and key.json()["scope"] == "write"
     # then the account is listed as Archestra lists, and its key acts as the account
     listed = await http.get(f"{BASE}/service-accounts", headers=auth)
     assert listed.json()["total"] == 1 and listed.json()["data"][0]["name"] == "deployer"

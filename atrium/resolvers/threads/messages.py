@@ -69,10 +69,13 @@ async def post_message(
     parts: list[Any] | None = None,
     role: MessageRole = MessageRole.USER,
     idempotency_key: str | None = None,
+    owner_id: str | None = None,
 ) -> Message:
     parts = parts or []
     errors = _errors(role, content, parts, idempotency_key)
-    thread = await get_thread(context, session, thread_id, field=("threadId",), for_update=True)
+    thread = await get_thread(
+        context, session, thread_id, field=("threadId",), for_update=True, owner_id=owner_id
+    )
     require(context, thread.organization_id, Action.WRITE, field=("threadId",))
     if errors:
         raise UserErrors(errors)

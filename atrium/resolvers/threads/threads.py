@@ -35,13 +35,21 @@ async def get_thread(
     field: tuple[str, ...] = ("id",),
     include_deleted: bool = False,
     for_update: bool = False,
+    owner_id: str | None = None,
 ) -> Thread:
-    """A thread the caller may see (NOT_FOUND otherwise), optionally row-locked."""
+    """A thread the caller may see (NOT_FOUND otherwise), optionally row-locked.
+
+    ``owner_id`` (a user or team ID, as the seeds' paths carry) must own the thread.
+    """
     stmt = select(Thread).where(Thread.id == thread_id, visible_threads(context))
     if for_update:
         stmt = stmt.with_for_update()
     thread = await session.scalar(stmt)
-    if thread is None or (thread.deleted_at is not None and not include_deleted):
+    if (
+        thread is None
+        or (thread.deleted_at is not None and not include_deleted)
+        or (owner_id is not None and owner_id not in (thread.owner_user_id, thread.owner_team_id))
+    ):
         raise not_found("Thread", thread_id, field)
     require(context, thread.organization_id, Action.READ, field=field)
     return thread
@@ -156,8 +164,9 @@ async def update_thread(
     thread_id: str,
     title: str | None = None,
     agent_id: object = _UNSET,
+    owner_id: str | None = None,
 ) -> Thread:
-    thread = await get_thread(context, session, thread_id)
+    thread = await get_thread(context, session, thread_id, owner_id=owner_id)
     require(context, thread.organization_id, Action.WRITE, field=("id",))
     _check_title(title)
     if title is not None:
@@ -170,8 +179,10 @@ async def update_thread(
     return thread
 
 
-async def delete_thread(context: Context, session: AsyncSession, thread_id: str) -> Thread:
-    thread = await get_thread(context, session, thread_id)
+async def delete_thread(
+    context: Context, session: AsyncSession, thread_id: str, owner_id: str | None = None
+) -> Thread:
+    thread = await get_thread(context, session, thread_id, owner_id=owner_id)
     require(context, thread.organization_id, Action.WRITE, field=("id",))
     thread.deleted_at = datetime.now(UTC)
     await session.flush()

@@ -34,10 +34,19 @@ def _id(description: str) -> Any:
 @strawberry.type
 class ThreadQuery:
     @strawberry.field(description="A thread by ID (soft-deleted ones too). NOT_FOUND if hidden.")
-    async def thread(self, info: AtriumInfo, id: Annotated[strawberry.ID, _id("ID.")]) -> Thread:
+    async def thread(
+        self,
+        info: AtriumInfo,
+        id: Annotated[strawberry.ID, _id("ID.")],
+        owner_id: Annotated[
+            strawberry.ID | None, _id("When given, the user or team that must own it.")
+        ] = None,
+    ) -> Thread:
         info.context.principal.require_authenticated()
         found = await load_thread(info, id)
-        if found is None:
+        if found is None or (
+            owner_id is not None and owner_id not in (found.owner_user_id, found.owner_team_id)
+        ):
             raise NotFound("Thread", id)
         return found
 
@@ -99,11 +108,17 @@ class UpdateThreadInput:
     agent_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="New agent; null removes it."
     )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="When given, the user or team that must own the thread."
+    )
 
 
 @strawberry.input(description="A thread, by ID.")
 class ThreadIdInput:
     id: strawberry.ID = strawberry.field(description="The thread.")
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="When given, the user or team that must own the thread."
+    )
 
 
 @strawberry.input(description="A message to post.")
@@ -116,6 +131,9 @@ class PostMessageInput:
     )
     idempotency_key: str | None = strawberry.field(
         default=None, description="Posting the same key again returns the first message."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="When given, the user or team that must own the thread."
     )
 
 
@@ -182,7 +200,9 @@ class ThreadMutation:
 
     @strawberry.mutation(description="Soft-delete a thread (kept; listed with includeDeleted).")
     async def delete_thread(self, info: AtriumInfo, input: ThreadIdInput) -> ThreadPayload:
-        row, errors = await run_mutation(info, lambda c, s: service.delete_thread(c, s, input.id))
+        row, errors = await run_mutation(
+            info, lambda c, s: service.delete_thread(c, s, input.id, input.owner_id)
+        )
         return _thread(row, errors)
 
     @strawberry.mutation(description="Bring back a soft-deleted thread.")
@@ -217,6 +237,7 @@ class ThreadMutation:
                 parts=parts,
                 role=input.role,
                 idempotency_key=input.idempotency_key,
+                owner_id=input.owner_id,
             ),
         )
         return PostMessagePayload(

@@ -1,0 +1,66 @@
+"""ArchAstro's (seed 001) agent, thread and message routes for users and teams."""
+
+from __future__ import annotations
+
+from tests.helpers import GraphQLClient, make_org, make_team, make_user
+
+BASE = "/rest/archastro/api/v2"
+
+
+async def test_user_threads_and_messages_with_before_cursor(client: GraphQLClient) -> None:
+    owner = await make_user(client)
+    await make_org(client, owner)
+    http, auth = client.http, {"Authorization": f"Bearer {owner.token}"}
+    created = await http.post(f"{BASE}/users/{owner.id}/threads", headers=auth, json={"title": "T"})
+    assert created.status_code == 201, created.text
+    thread = created.json()
+    ids = []
+    for i in range(5):
+        posted = await http.post(
+            f"{BASE}/users/{owner.id}/threads/{thread['id']}/messages",
+            headers=auth,
+            json={"content": f"m{i}", "idempotency_key": f"k{i}"},
+        )
+        assert posted.status_code == 201, posted.text
+        ids.append(posted.json()["id"])
+    # the seed's cursor paging: limit and before_cursor=<message id>
+    page = await http.get(
+        f"{BASE}/users/{owner.id}/threads/{thread['id']}/messages?limit=2&before_cursor={ids[3]}",
+        headers=auth,
+    )
+    assert page.status_code == 200, page.text
+    assert [m["content"] for m in page.json()["data"]] == ["m1", "m2"]
+    assert page.json()["has_more"] is True
+    # another user's path to the same thread is not found
+    stranger = await make_user(client)
+    wrong = await http.get(f"{BASE}/users/{stranger.id}/threads/{thread['id']}", headers=auth)
+    assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "not_found"
+    listed = await http.get(f"{BASE}/users/{owner.id}/threads", headers=auth)
+    assert listed.json()["total_count"] == 1
+
+
+async def test_team_threads_and_agents(client: GraphQLClient) -> None:
+    owner = await make_user(client)
+    org = await make_org(client, owner)
+    team = await make_team(client, org["id"], owner)
+    http, auth = client.http, {"Authorization": f"Bearer {owner.token}"}
+    agent = await http.post(
+        f"{BASE}/agents",
+        headers=auth,
+        json={"name": "Helper", "system_prompt": "Help.", "labels": [{"key": "k", "value": "v"}]},
+    )
+    assert agent.status_code == 201, agent.text
+    assert agent.json()["type"] == "agent" and agent.json()["scope"] == "org"
+    thread = await http.post(
+        f"{BASE}/teams/{team['id']}/threads",
+        headers=auth,
+        json={"title": "Team", "agent_id": agent.json()["id"]},
+    )
+    assert thread.status_code == 201, thread.text
+    assert thread.json()["owner_team"] == {"id": team["id"]}
+    got = await http.get(f"{BASE}/teams/{team['id']}/threads/{thread.json()['id']}", headers=auth)
+    assert got.json()["agent"]["name"] == "Helper"
+    listed = await http.get(f"{BASE}/agents?name=help", headers=auth)
+    assert [a["name"] for a in listed.json()["data"]] == ["Helper"]
+    bad = await http.post(f"{BASE}/agents", headers=auth, json={"name": ""})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_failed"
