@@ -1,6 +1,16 @@
 """SQLAlchemy models, one module per domain. Importing this package registers them all."""
 
-from atrium.models import agents, architecture, auth, events, identity, jobs, threads, webhooks
+from atrium.models import (
+    agents,
+    architecture,
+    auth,
+    events,
+    identity,
+    jobs,
+    threads,
+    webhooks,
+    workspace,
+)
 from atrium.models.base import Base
 
 __all__ = [
@@ -13,4 +23,5 @@ __all__ = [
     "jobs",
     "threads",
     "webhooks",
+    "workspace",
 ]
