@@ -153,6 +153,8 @@ def render(
     named = get_named_type(type_)
     if isinstance(named, GraphQLEnumType):
         return value.lower() if product.lower_enums and isinstance(value, str) else value
+    if isinstance(named, GraphQLScalarType):
+        return value  # a JSON scalar's object is data, not a selection: keep it whole
     if isinstance(value, dict):
         result: dict[str, Any] = {}
         for node, field_type in _fields(schema, selection_set, named):

@@ -30,6 +30,8 @@ from atrium.schema.threads.operations import ThreadMutation, ThreadQuery
 from atrium.schema.threads.types import NODE_TYPES as THREAD_NODES
 from atrium.schema.webhooks import NODE_TYPES as WEBHOOK_NODES
 from atrium.schema.webhooks import WebhookMutation
+from atrium.schema.workspace import NODE_TYPES as WORKSPACE_NODES
+from atrium.schema.workspace import WorkspaceMutation, WorkspaceQuery
 from atrium.subscriptions.architecture import ArchitectureSubscription
 from atrium.subscriptions.identity import IdentitySubscription
 from atrium.subscriptions.threads import ThreadSubscription
@@ -41,6 +43,7 @@ NODE_RESOLVERS = {
     **ARCHITECTURE_NODES,
     **AGENT_NODES,
     **THREAD_NODES,
+    **WORKSPACE_NODES,
 }
 
 for _prefix, (_, _convert) in NODE_RESOLVERS.items():
@@ -50,7 +53,7 @@ NodeQuery = node_query(NODE_RESOLVERS)
 
 
 @strawberry.type(description="The query root: every object of Atrium's graph starts here.")
-class Query(NodeQuery, IdentityQuery, ArchitectureQuery, AgentQuery, ThreadQuery):  # type: ignore[misc,valid-type]
+class Query(NodeQuery, IdentityQuery, ArchitectureQuery, AgentQuery, ThreadQuery, WorkspaceQuery):  # type: ignore[misc,valid-type]
     pass
 
 
@@ -66,6 +69,7 @@ class Mutation(
     ArchitectureMutation,
     AgentMutation,
     ThreadMutation,
+    WorkspaceMutation,
 ):
     pass
 

@@ -64,3 +64,40 @@ async def test_team_threads_and_agents(client: GraphQLClient) -> None:
     assert [a["name"] for a in listed.json()["data"]] == ["Helper"]
     bad = await http.post(f"{BASE}/agents", headers=auth, json={"name": ""})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_failed"
+
+
+async def test_team_tasks_objects_and_feedback_routes(client: GraphQLClient) -> None:
+    owner = await make_user(client)
+    org = await make_org(client, owner)
+    team = await make_team(client, org["id"], owner)
+    http, auth = client.http, {"Authorization": f"Bearer {owner.token}"}
+    for i in range(3):
+        created = await http.post(
+            f"{BASE}/teams/{team['id']}/tasks",
+            headers=auth,
+            json={"title": f"t{i}", "due_date": "2030-01-0" + str(i + 1)},
+        )
+        assert created.status_code == 201, created.text
+    page = await http.get(f"{BASE}/teams/{team['id']}/tasks?limit=2&offset=0", headers=auth)
+    assert page.json()["total_count"] == 3 and len(page.json()["data"]) == 2
+    assert page.json()["data"][0]["status"] == "todo"
+    obj = await http.post(
+        f"{BASE}/teams/{team['id']}/objects",
+        headers=auth,
+        json={"type": "customer", "data": {"name": "Acme"}},
+    )
+    assert obj.status_code == 201, obj.text
+    objects = await http.get(f"{BASE}/teams/{team['id']}/objects?type=customer", headers=auth)
+    assert objects.json()["data"][0]["data"] == {"name": "Acme"}
+    thread = await http.post(f"{BASE}/users/{owner.id}/threads", headers=auth, json={})
+    message = await http.post(
+        f"{BASE}/users/{owner.id}/threads/{thread.json()['id']}/messages",
+        headers=auth,
+        json={"content": "hi"},
+    )
+    feedback = await http.post(
+        f"{BASE}/feedback",
+        headers=auth,
+        json={"message_id": message.json()["id"], "rating": 4, "comment": "ok"},
+    )
+    assert feedback.status_code == 201 and feedback.json()["rating"] == 4
