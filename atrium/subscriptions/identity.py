@@ -52,6 +52,10 @@ class OrganizationEventType(StrEnum):
     ANALYSIS_FAILED = "analysis.failed"
     DOCUMENT_GENERATED = "document.generated"
     COMMENT_ADDED = "comment.added"
+    # Notifications about your own threads (userEvents only): an agent's reply finished
+    # or failed; `subjectId` is the reply message.
+    MESSAGE_COMPLETED = "message.completed"
+    REPLY_FAILED = "error"
 
 
 _TYPES = {t.value: t for t in OrganizationEventType}

@@ -191,6 +191,8 @@ async def _team_stream(info: AtriumInfo, team: Team) -> AsyncGenerator[ThreadEve
             ThreadEvent.from_event,
             organization_id=team.organization_id,
         ):
+            if event.type is ThreadEventType.PRESENCE and event.payload.get("user_id") == user_id:
+                continue  # one's own comings and goings are news to others only
             yield event
     finally:
         await _presence(context.services, team, user_id, "OFFLINE")
