@@ -67,6 +67,7 @@ def settings(database_url: str) -> Settings:
         job_retry_base_seconds=0.05,
         argon2_time_cost=1,
         argon2_memory_kib=1024,
+        data_dir=Path(tempfile.mkdtemp(prefix="atrium-data-")),  # clones and worktrees
     )
 
 

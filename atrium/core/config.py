@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     bus_queue_size: int = 256  # events per bus subscriber before the oldest are dropped
     sse_heartbeat_seconds: float = 15.0  # idle SSE streams send a `heartbeat` event
 
+    git_timeout_seconds: float = 300.0  # one git command (a clone of a large repository)
+    # Local paths and file:// URLs read the server's own disk; None: allowed except in production.
+    allow_local_repositories: bool | None = None
+
     # Agent replies: where they come from unless an agent says otherwise. "offline" answers
     # without any model (and says so); "openai" is any OpenAI-compatible endpoint.
     llm_provider: str = "offline"

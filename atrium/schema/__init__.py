@@ -26,6 +26,10 @@ from atrium.schema.identity.queries import IdentityQuery
 from atrium.schema.identity.types import NODE_TYPES as IDENTITY_NODES
 from atrium.schema.jobs import NODE_TYPES as JOB_NODES
 from atrium.schema.node import node_query
+from atrium.schema.projects import NODE_TYPES as PROJECT_NODES
+from atrium.schema.projects import ProjectMutation, ProjectQuery
+from atrium.schema.repositories import NODE_TYPES as REPOSITORY_NODES
+from atrium.schema.repositories import RepositoryMutation, RepositoryQuery
 from atrium.schema.threads.operations import ThreadMutation, ThreadQuery
 from atrium.schema.threads.types import NODE_TYPES as THREAD_NODES
 from atrium.schema.webhooks import NODE_TYPES as WEBHOOK_NODES
@@ -44,6 +48,8 @@ NODE_RESOLVERS = {
     **AGENT_NODES,
     **THREAD_NODES,
     **WORKSPACE_NODES,
+    **REPOSITORY_NODES,
+    **PROJECT_NODES,
 }
 
 for _prefix, (_, _convert) in NODE_RESOLVERS.items():
@@ -53,7 +59,16 @@ NodeQuery = node_query(NODE_RESOLVERS)
 
 
 @strawberry.type(description="The query root: every object of Atrium's graph starts here.")
-class Query(NodeQuery, IdentityQuery, ArchitectureQuery, AgentQuery, ThreadQuery, WorkspaceQuery):  # type: ignore[misc,valid-type]
+class Query(
+    NodeQuery,  # type: ignore[misc,valid-type]
+    IdentityQuery,
+    ArchitectureQuery,
+    AgentQuery,
+    ThreadQuery,
+    WorkspaceQuery,
+    RepositoryQuery,
+    ProjectQuery,
+):
     pass
 
 
@@ -70,6 +85,8 @@ class Mutation(
     AgentMutation,
     ThreadMutation,
     WorkspaceMutation,
+    RepositoryMutation,
+    ProjectMutation,
 ):
     pass
 

@@ -1,0 +1,1 @@
+"""Code-health projects (seed 003, Octokraft): members, invitations, repositories."""

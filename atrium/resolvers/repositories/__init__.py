@@ -1,0 +1,1 @@
+"""Repositories (Archon codebases, Octokraft repos): clones, syncs and worktrees."""
