@@ -10,7 +10,7 @@ import strawberry
 from sqlalchemy import exists, select
 from strawberry.scalars import JSON
 
-from atrium.core.errors import NotFound
+from atrium.core.errors import BadUserInput, NotFound
 from atrium.models import agents as models
 from atrium.resolvers.agents import agents as service
 from atrium.resolvers.agents import loaders
@@ -29,6 +29,8 @@ from atrium.schema.common import (
     statement_connection,
 )
 from atrium.schema.identity.types import Organization, Team, User, load_organization, load_user
+
+MAX_FILTER_VALUES = 50
 
 strawberry.enum(
     models.AgentType, name="AgentType", description="AGENT, MCP_GATEWAY, LLM_PROXY or PROFILE."
@@ -170,6 +172,13 @@ class AgentQuery:
         before: Before = None,
     ) -> Connection[Agent]:
         info.context.principal.require_authenticated()
+        for argument, values in (
+            ("labels", labels),
+            ("teamIds", team_ids),
+            ("authorIds", author_ids),
+        ):
+            if values is not None and len(values) > MAX_FILTER_VALUES:
+                raise BadUserInput(f"`{argument}` takes at most {MAX_FILTER_VALUES} values")
         model = models.Agent
         stmt = select(model).where(visible_agents(info.context))
         if organization_id is not None:

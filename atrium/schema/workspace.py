@@ -9,7 +9,9 @@ import strawberry
 from sqlalchemy import select
 from strawberry.scalars import JSON
 
+from atrium.core.errors import NotFound
 from atrium.models import workspace as models
+from atrium.models.identity import Team
 from atrium.resolvers.workspace import feedback as feedback_service
 from atrium.resolvers.workspace import loaders
 from atrium.resolvers.workspace import objects as object_service
@@ -118,6 +120,15 @@ class Feedback(Node):
         return await load_user(info, self.user_id)
 
 
+async def _require_team(info: AtriumInfo, team_id: str) -> None:
+    """A team the caller cannot see is NOT_FOUND, not an empty list."""
+    info.context.principal.require_authenticated()
+    async with info.context.session() as session:
+        visible = await session.scalar(visible_team_ids(info.context).where(Team.id == team_id))
+    if not visible:
+        raise NotFound("Team", team_id)
+
+
 def _arg(description: str) -> Any:
     return strawberry.argument(description=description)
 
@@ -136,7 +147,7 @@ class WorkspaceQuery:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Task]:
-        info.context.principal.require_authenticated()
+        await _require_team(info, team_id)
         model = models.Task
         stmt = select(model).where(
             model.team_id == team_id, model.team_id.in_(visible_team_ids(info.context))
@@ -160,7 +171,7 @@ class WorkspaceQuery:
         last: Last = None,
         before: Before = None,
     ) -> Connection[CustomObject]:
-        info.context.principal.require_authenticated()
+        await _require_team(info, team_id)
         model = models.CustomObject
         stmt = select(model).where(
             model.team_id == team_id, model.team_id.in_(visible_team_ids(info.context))

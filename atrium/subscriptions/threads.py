@@ -143,11 +143,16 @@ class ThreadSubscription:
         if row is None:
             raise NotFound("Thread", thread_id)
         await info.context.close()
+
+        async def still_visible(context: Any) -> bool:
+            return await context.loaders.get(loaders.threads_by_id).load(thread_id) is not None
+
         return topic_stream(
             info.context,
             events.thread_topic(thread_id),
             ThreadEvent.from_event,
             organization_id=row.organization_id,
+            still_visible=still_visible,
         )
 
     @strawberry.subscription(
@@ -160,24 +165,29 @@ class ThreadSubscription:
         team_id: Annotated[strawberry.ID, strawberry.argument(description="The team.")],
     ) -> AsyncGenerator[ThreadEvent, None]:
         context = info.context
-        principal = context.principal
         async with context.session() as session:
             team = await session.get(Team, team_id)
-            member = await session.scalar(
-                select(TeamMembership.id).where(
-                    TeamMembership.team_id == team_id,
-                    TeamMembership.user_id == principal.user_id,
-                )
-            )
-        role = principal.role_in(team.organization_id) if team else None
-        if (
-            team is None
-            or role is None
-            or (member is None and role not in (Role.OWNER, Role.ADMIN))
-        ):
+        if team is None or not await _may_listen(context, team):
             raise NotFound("Team", team_id)
         await context.close()
         return _team_stream(info, team)
+
+
+async def _may_listen(context: Any, team: Team) -> bool:
+    """A team's members and its organization's admins hear its channel."""
+    principal = context.principal
+    role = principal.role_in(team.organization_id)
+    if role is None:
+        return False
+    if role in (Role.OWNER, Role.ADMIN):
+        return True
+    async with context.session() as session:
+        member = await session.scalar(
+            select(TeamMembership.id).where(
+                TeamMembership.team_id == team.id, TeamMembership.user_id == principal.user_id
+            )
+        )
+    return member is not None
 
 
 async def _team_stream(info: AtriumInfo, team: Team) -> AsyncGenerator[ThreadEvent, None]:
@@ -190,6 +200,7 @@ async def _team_stream(info: AtriumInfo, team: Team) -> AsyncGenerator[ThreadEve
             events.team_topic(team.id),
             ThreadEvent.from_event,
             organization_id=team.organization_id,
+            still_visible=lambda current: _may_listen(current, team),
         ):
             if event.type is ThreadEventType.PRESENCE and event.payload.get("user_id") == user_id:
                 continue  # one's own comings and goings are news to others only

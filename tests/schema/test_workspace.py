@@ -52,7 +52,7 @@ async def test_tasks_belong_to_the_team(client: GraphQLClient) -> None:
     done = await client.execute(TASKS, {"team": team["id"], "status": "DONE"}, token=member.token)
     assert done.data["tasks"]["nodes"] == [{"title": "Ship", "status": "DONE"}]
     hidden = await client.execute(TASKS, {"team": team["id"]}, token=outsider.token)
-    assert hidden.data["tasks"]["totalCount"] == 0
+    assert hidden.codes == ["NOT_FOUND"]
     refused = await client.execute(
         CREATE_TASK, {"input": {"teamId": team["id"], "title": "x"}}, token=outsider.token
     )
@@ -128,3 +128,13 @@ async def test_feedback_is_one_rating_per_person_per_message(client: GraphQLClie
         give, {"input": {"messageId": message["id"], "rating": 1}}, token=stranger.token
     )
     assert hidden.data["giveFeedback"]["userErrors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_another_organizations_team_is_not_found(client: GraphQLClient) -> None:
+    owner, stranger = await make_user(client), await make_user(client)
+    org = await make_org(client, owner)
+    await make_org(client, stranger)
+    team = await make_team(client, org["id"], owner)
+    for query in (TASKS, OBJECTS):
+        response = await client.execute(query, {"team": team["id"]}, token=stranger.token)
+        assert response.codes == ["NOT_FOUND"]

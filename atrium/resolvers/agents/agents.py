@@ -7,6 +7,7 @@ re-prompted by admins but never deleted or re-scoped: every organization keeps t
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -66,13 +67,27 @@ def _errors(fields: AgentFields, creating: bool) -> list[UserError]:
                     ("labels",),
                 )
             )
+    for name, field, limit in (
+        ("model", "model", 200),
+        ("provider_base_url", "providerBaseUrl", 2000),
+        ("provider_api_key", "providerApiKey", 500),
+        ("description", "description", 20_000),
+        ("system_prompt", "systemPrompt", 100_000),
+    ):
+        value = getattr(fields, name)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            errors.append(
+                UserError(
+                    f"A string of at most {limit} characters", UserErrorCode.INVALID, (field,)
+                )
+            )
     if fields.provider is not None and fields.provider not in PROVIDERS:
         errors.append(
             UserError(
                 f"Provider is one of {', '.join(PROVIDERS)}", UserErrorCode.INVALID, ("provider",)
             )
         )
-    url = fields.provider_base_url
+    url = fields.provider_base_url if isinstance(fields.provider_base_url, str) else None
     if url and (urlparse(url).scheme not in ("http", "https") or not urlparse(url).hostname):
         errors.append(
             UserError(
@@ -193,12 +208,50 @@ async def update_agent(
 ) -> Agent:
     agent = await get_manageable(context, session, agent_id)
     errors = _errors(fields, creating=False)
-    if agent.scope is AgentScope.BUILT_IN and fields.scope is not None:
+    principal = context.principal
+    is_admin = principal.role_in(agent.organization_id) in (Role.OWNER, Role.ADMIN)
+    is_author = agent.author_id is not None and agent.author_id == principal.user_id
+    if fields.scope is not None and fields.scope is not agent.scope:
+        if agent.scope is AgentScope.BUILT_IN:
+            errors.append(
+                UserError("A built-in agent keeps its scope", UserErrorCode.INVALID, ("scope",))
+            )
+        elif not (is_admin or is_author):
+            errors.append(
+                UserError(
+                    "Only the author or an admin may change who sees an agent",
+                    UserErrorCode.FORBIDDEN,
+                    ("scope",),
+                )
+            )
+        elif fields.scope is AgentScope.PERSONAL and not is_author:
+            errors.append(
+                UserError(
+                    "Only its author may make an agent personal", UserErrorCode.INVALID, ("scope",)
+                )
+            )
+    becomes_team = fields.scope is AgentScope.TEAM and agent.scope is not AgentScope.TEAM
+    stays_team = (fields.scope or agent.scope) is AgentScope.TEAM
+    if (becomes_team and not fields.team_ids) or (stays_team and fields.team_ids == []):
+        errors.append(UserError("A team agent needs teams", UserErrorCode.REQUIRED, ("teamIds",)))
+    endpoint_changes = fields.provider_base_url is not None or fields.provider is not None
+    if endpoint_changes and not (is_admin or (agent.scope is AgentScope.PERSONAL and is_author)):
         errors.append(
-            UserError("A built-in agent keeps its scope", UserErrorCode.INVALID, ("scope",))
+            UserError(
+                "Only admins change where an agent's requests go",
+                UserErrorCode.FORBIDDEN,
+                ("providerBaseUrl",),
+            )
         )
     if errors:
         raise UserErrors(errors)
+    moved = (
+        fields.provider_base_url is not None
+        and (fields.provider_base_url or None) != agent.provider_base_url
+    )
+    if moved and fields.provider_api_key is None:
+        # a key was given for one endpoint: it must not follow the agent to another
+        fields = dataclasses.replace(fields, provider_api_key="")
     await _apply(session, agent, fields)
     return agent
 
@@ -247,12 +300,18 @@ def fields_from_configuration(config: Any) -> AgentFields:
             type=AgentType(config.get("type", "AGENT")),
             scope=AgentScope(config.get("scope", "ORG")),
             labels=labels,
-            model=config.get("model"),
+            model=_optional_str(config.get("model")),
             system_prompt=str(config.get("system_prompt") or ""),
-            provider=config.get("provider"),
-            provider_base_url=config.get("provider_base_url"),
+            provider=_optional_str(config.get("provider")),
+            provider_base_url=_optional_str(config.get("provider_base_url")),
         )
     except (KeyError, ValueError, AttributeError, TypeError) as error:
         raise UserErrors.single(
             f"Not a valid agent configuration: {error}", UserErrorCode.INVALID, field
         ) from None
+
+
+def _optional_str(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"expected a string, got {type(value).__name__}")

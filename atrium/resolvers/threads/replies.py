@@ -43,11 +43,17 @@ ROLE_NAMES = {
 def provider_config(agent: Agent, settings: Any) -> ProviderConfig:
     """The agent's own provider settings, falling back to the server's."""
     kind = agent.provider or settings.llm_provider
+    if agent.provider_base_url:
+        # An endpoint of the agent's own gets the agent's own key, never the server's:
+        # otherwise anyone who can edit an agent could send the server's key anywhere.
+        base_url, api_key = agent.provider_base_url, agent.provider_api_key
+    else:
+        base_url, api_key = settings.llm_base_url, agent.provider_api_key or settings.llm_api_key
     return ProviderConfig(
         kind=kind,
         model=agent.model or settings.llm_model,
-        base_url=agent.provider_base_url or settings.llm_base_url,
-        api_key=agent.provider_api_key or settings.llm_api_key,
+        base_url=base_url,
+        api_key=api_key,
         timeout_seconds=settings.llm_timeout_seconds,
     )
 
@@ -68,19 +74,26 @@ async def _next_turn(session: AsyncSession, thread_id: str) -> Message | None:
 async def _history(
     session: AsyncSession, thread: Thread, agent: Agent, upto: Message, limit: int
 ) -> list[ChatMessage]:
+    """The conversation as of ``upto``: earlier messages and the answers to them.
+
+    An answer is written after every question queued before it started, so its ID can
+    be above ``upto``'s: answers are placed right after their question, and messages
+    posted after ``upto`` are left out.
+    """
     rows = (
         await session.scalars(
             select(Message)
             .where(
                 Message.thread_id == thread.id,
-                Message.id <= upto.id,
                 Message.status == MessageStatus.COMPLETED,
+                (Message.id <= upto.id) | (Message.reply_to_id < upto.id),
             )
             .order_by(Message.id.desc())
             .limit(limit)
         )
     ).all()
-    history = [ChatMessage(ROLE_NAMES[m.role], m.content) for m in reversed(rows)]
+    ordered = sorted(rows, key=lambda m: (m.reply_to_id or m.id, m.reply_to_id is not None, m.id))
+    history = [ChatMessage(ROLE_NAMES[m.role], m.content) for m in ordered]
     if agent.system_prompt:
         history.insert(0, ChatMessage("system", agent.system_prompt))
     return history
@@ -106,14 +119,40 @@ async def answer_thread(job: JobContext, payload: dict[str, Any]) -> dict[str, A
 
 
 async def _give_up(context: Context, thread_id: str) -> None:
+    """Out of retries: fail the queue and any half-written reply, and tell listeners."""
     await context.close()
     async with context.session() as session:
         thread = await session.get(Thread, thread_id)
-        if thread is not None:
-            thread.replying = False
-            await _fail_queue(session, thread_id, "The reply could not be produced")
-            await session.flush()
+        if thread is None:
+            return
+        thread.replying = False
+        streaming = (
+            await session.scalars(
+                select(Message).where(
+                    Message.thread_id == thread_id, Message.status == MessageStatus.STREAMING
+                )
+            )
+        ).all()
+        reason = "The reply could not be produced"
+        for reply in streaming:
+            reply.status, reply.error = MessageStatus.FAILED, reason
+            reply.completed_at = datetime.now(UTC)
+            await events.emit(
+                context,
+                session,
+                thread,
+                events.ERROR,
+                message_id=reply.id,
+                error=reason,
+                code="upstream",
+            )
+        await _fail_queue(session, thread_id, reason)
+        await session.flush()
     await context.commit()
+    if thread.agent_id:
+        await events.publish_now(
+            context.services, thread, events.AGENT_STATUS, agent_id=thread.agent_id, status="IDLE"
+        )
 
 
 async def _start_turn(
@@ -121,16 +160,25 @@ async def _start_turn(
 ) -> tuple[Thread, Agent, Message, Message, list[ChatMessage]] | None:
     """Take the next message off the queue, or mark the thread idle when it is empty."""
     async with context.session() as session:
+        # populate_existing: each turn re-reads the thread and agent as committed now
+        # (renamed agent, changed prompt, deleted thread), not as this session cached them.
         thread = await session.scalar(
-            select(Thread).where(Thread.id == thread_id).with_for_update()
+            select(Thread)
+            .where(Thread.id == thread_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         if thread is None:
             return None
         question = await _next_turn(session, thread.id)
-        agent = await session.get(Agent, thread.agent_id) if thread.agent_id else None
+        agent = (
+            await session.get(Agent, thread.agent_id, populate_existing=True)
+            if thread.agent_id and thread.deleted_at is None
+            else None
+        )
         if question is None or agent is None:
             thread.replying = False
-            if question is not None:  # the agent was removed: nobody will answer
+            if question is not None:  # agent removed or thread deleted: nobody will answer
                 await _fail_queue(session, thread.id, "The thread has no agent any more")
             await session.flush()
             await context.commit()
@@ -209,6 +257,8 @@ async def _finish(
     async with context.session() as session:
         reply.content = text
         reply.completed_at = datetime.now(UTC)
+        # the agent may have been deleted while it was answering
+        live_agent = await session.get(Agent, agent.id, populate_existing=True)
         if error is None and usage is not None:
             reply.status = MessageStatus.COMPLETED
             reply.model = usage.model
@@ -217,7 +267,7 @@ async def _finish(
             session.add(
                 ModelUsage(
                     organization_id=thread.organization_id,
-                    agent_id=agent.id,
+                    agent_id=live_agent.id if live_agent else None,
                     user_id=question.author_user_id,
                     team_id=thread.owner_team_id,
                     thread_id=thread.id,

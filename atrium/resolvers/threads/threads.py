@@ -42,8 +42,8 @@ async def get_thread(
     ``owner_id`` (a user or team ID, as the seeds' paths carry) must own the thread.
     """
     stmt = select(Thread).where(Thread.id == thread_id, visible_threads(context))
-    if for_update:
-        stmt = stmt.with_for_update()
+    if for_update:  # a locked read must see the row as committed, not as cached
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     thread = await session.scalar(stmt)
     if (
         thread is None
@@ -116,6 +116,8 @@ async def create_thread(
     organization_id = default_organization(context, organization_id)
     require(context, organization_id, Action.WRITE, field=("organizationId",))
     _check_title(title)
+    if repository_id is not None and len(repository_id) > 40:
+        raise not_found("Repository", repository_id[:40], ("repositoryId",))
     owner_user, owner_team = await _owner(context, session, organization_id, user_id, team_id)
     agent = await _agent(context, session, organization_id, agent_id)
     if agent is None and use_default_assistant:

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from atrium.core.errors import NotFound, UserErrorCode
 from atrium.models import threads as models
+from atrium.models.identity import Team
 from atrium.resolvers.threads import messages as message_service
 from atrium.resolvers.threads import threads as service
 from atrium.resolvers.threads.visibility import visible_threads
@@ -25,6 +26,14 @@ from atrium.schema.common import (
     statement_connection,
 )
 from atrium.schema.threads.types import Message, Thread, load_thread
+
+
+async def _require_team(info: AtriumInfo, team_id: str) -> None:
+    """A team of another organization is NOT_FOUND, not an empty list."""
+    async with info.context.session() as session:
+        team = await session.get(Team, team_id)
+    if team is None or info.context.principal.role_in(team.organization_id) is None:
+        raise NotFound("Team", team_id)
 
 
 def _id(description: str) -> Any:
@@ -66,6 +75,8 @@ class ThreadQuery:
         before: Before = None,
     ) -> Connection[Thread]:
         info.context.principal.require_authenticated()
+        if team_id is not None:
+            await _require_team(info, team_id)
         model = models.Thread
         stmt = select(model).where(visible_threads(info.context))
         for column, value in (
@@ -193,7 +204,7 @@ class ThreadMutation:
         row, errors = await run_mutation(
             info,
             lambda c, s: service.update_thread(
-                c, s, thread_id=input.id, title=input.title, **extra
+                c, s, thread_id=input.id, title=input.title, owner_id=input.owner_id, **extra
             ),
         )
         return _thread(row, errors)

@@ -179,3 +179,60 @@ async def test_export_and_import_between_organizations(client: GraphQLClient) ->
     assert bad.data["importAgent"]["userErrors"] == [
         {"field": ["configuration"], "code": "INVALID"}
     ]
+
+
+async def test_only_the_author_or_an_admin_changes_scope_and_endpoint(
+    client: GraphQLClient,
+) -> None:
+    # given an ORG agent made by the owner, and a plain member
+    owner = await make_user(client)
+    org = await make_org(client, owner)
+    member = await add_member(client, org["id"], owner, "MEMBER")
+    agent = await _create(client, owner, org["id"], name="Shared", providerApiKey="sk-org")
+    update = """mutation($input: UpdateAgentInput!) { updateAgent(input: $input) {
+      agent { scope hasProviderApiKey } userErrors { field code } } }"""
+    # when the member tries to hide it or point it elsewhere
+    hide = await client.execute(
+        update, {"input": {"id": agent["id"], "scope": "PERSONAL"}}, token=member.token
+    )
+    move = await client.execute(
+        update,
+        {"input": {"id": agent["id"], "providerBaseUrl": "https://elsewhere.test/v1"}},
+        token=member.token,
+    )
+    # then both are refused
+    assert hide.data["updateAgent"]["userErrors"] == [{"field": ["scope"], "code": "FORBIDDEN"}]
+    assert move.data["updateAgent"]["userErrors"] == [
+        {"field": ["providerBaseUrl"], "code": "FORBIDDEN"}
+    ]
+    # and when an admin moves it, the key given for the old endpoint does not follow
+    moved = await client.mutate(
+        "updateAgent",
+        update.replace("userErrors { field code }", "userErrors { field message code }"),
+        {"input": {"id": agent["id"], "providerBaseUrl": "https://elsewhere.test/v1"}},
+        token=owner.token,
+    )
+    assert moved["agent"]["hasProviderApiKey"] is False
+
+
+async def test_bad_filters_and_imports_are_errors_not_500s(client: GraphQLClient) -> None:
+    owner = await make_user(client)
+    org = await make_org(client, owner)
+    many = [{"key": f"k{i}", "value": "v"} for i in range(51)]
+    response = await client.execute(LIST, {"labels": many}, token=owner.token)
+    assert response.codes == ["BAD_USER_INPUT"]
+    bad = await client.execute(
+        "mutation($c: JSON!) { importAgent(input: {configuration: $c}) "
+        "{ userErrors { field code } } }",
+        {"c": {"format": "atrium.agent/v1", "name": "x", "model": {"a": 1}}},
+        token=owner.token,
+    )
+    assert bad.data["importAgent"]["userErrors"] == [
+        {"field": ["configuration"], "code": "INVALID"}
+    ]
+    long_model = await client.execute(
+        CREATE,
+        {"input": {"organizationId": org["id"], "name": "m", "model": "x" * 300}},
+        token=owner.token,
+    )
+    assert long_model.data["createAgent"]["userErrors"][0]["field"] == ["model"]

@@ -120,3 +120,27 @@ async def test_bad_messages_are_user_errors(client: GraphQLClient) -> None:
     )
     fields = {tuple(e["field"]) for e in response.data["postMessage"]["userErrors"]}
     assert fields == {("role",), ("parts", "0")}
+
+
+async def test_owner_paths_and_foreign_teams_are_not_found(client: GraphQLClient) -> None:
+    owner = await make_user(client)
+    org = await make_org(client, owner)
+    team = await make_team(client, org["id"], owner)
+    thread = await create_thread(client, owner, organizationId=org["id"])
+    # updateThread checks the owner a REST path carries
+    wrong_owner = await client.execute(
+        'mutation($id: ID!, $o: ID!) { updateThread(input: {id: $id, ownerId: $o, title: "x"})'
+        " { userErrors { code } } }",
+        {"id": thread["id"], "o": team["id"]},
+        token=owner.token,
+    )
+    assert wrong_owner.data["updateThread"]["userErrors"] == [{"code": "NOT_FOUND"}]
+    # another organization's team is NOT_FOUND, not an empty list
+    stranger = await make_user(client)
+    await make_org(client, stranger)
+    foreign = await client.execute(
+        "query($t: ID!) { threads(teamId: $t) { totalCount } }",
+        {"t": team["id"]},
+        token=stranger.token,
+    )
+    assert foreign.codes == ["NOT_FOUND"]
