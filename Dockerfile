@@ -18,7 +18,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     ATRIUM_ENV=production
-RUN groupadd --system atrium && useradd --system --gid atrium --home /app atrium
+# git: repositories are cloned and worktrees made with the git command line.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system atrium && useradd --system --gid atrium --home /app atrium
 WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 COPY alembic.ini ./
