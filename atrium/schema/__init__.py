@@ -20,6 +20,8 @@ from atrium.schema.architecture.mutations import ArchitectureMutation
 from atrium.schema.architecture.queries import ArchitectureQuery
 from atrium.schema.auth import AuthMutation
 from atrium.schema.auth_flows import AuthFlowMutation
+from atrium.schema.health.operations import NODE_TYPES as HEALTH_NODES
+from atrium.schema.health.operations import HealthMutation, HealthQuery
 from atrium.schema.identity.mutations import IdentityMutation
 from atrium.schema.identity.profile import ProfileMutation
 from atrium.schema.identity.queries import IdentityQuery
@@ -30,6 +32,7 @@ from atrium.schema.projects import NODE_TYPES as PROJECT_NODES
 from atrium.schema.projects import ProjectMutation, ProjectQuery
 from atrium.schema.repositories import NODE_TYPES as REPOSITORY_NODES
 from atrium.schema.repositories import RepositoryMutation, RepositoryQuery
+from atrium.schema.search import SearchQuery
 from atrium.schema.threads.operations import ThreadMutation, ThreadQuery
 from atrium.schema.threads.types import NODE_TYPES as THREAD_NODES
 from atrium.schema.webhooks import NODE_TYPES as WEBHOOK_NODES
@@ -38,6 +41,7 @@ from atrium.schema.workspace import NODE_TYPES as WORKSPACE_NODES
 from atrium.schema.workspace import WorkspaceMutation, WorkspaceQuery
 from atrium.subscriptions.architecture import ArchitectureSubscription
 from atrium.subscriptions.identity import IdentitySubscription
+from atrium.subscriptions.projects import ProjectSubscription
 from atrium.subscriptions.threads import ThreadSubscription
 
 NODE_RESOLVERS = {
@@ -50,6 +54,7 @@ NODE_RESOLVERS = {
     **WORKSPACE_NODES,
     **REPOSITORY_NODES,
     **PROJECT_NODES,
+    **HEALTH_NODES,
 }
 
 for _prefix, (_, _convert) in NODE_RESOLVERS.items():
@@ -66,8 +71,10 @@ class Query(
     AgentQuery,
     ThreadQuery,
     WorkspaceQuery,
+    SearchQuery,
     RepositoryQuery,
     ProjectQuery,
+    HealthQuery,
 ):
     pass
 
@@ -87,6 +94,7 @@ class Mutation(
     WorkspaceMutation,
     RepositoryMutation,
     ProjectMutation,
+    HealthMutation,
 ):
     pass
 
@@ -94,7 +102,9 @@ class Mutation(
 @strawberry.type(
     description="The subscription root: live events over WebSocket (graphql-transport-ws)."
 )
-class Subscription(IdentitySubscription, ArchitectureSubscription, ThreadSubscription):
+class Subscription(
+    IdentitySubscription, ArchitectureSubscription, ThreadSubscription, ProjectSubscription
+):
     pass
 
 

@@ -80,3 +80,78 @@ async def test_repositories_link_and_archon_codebases(
     assert unlinked.status_code == 204
     gone = await http.delete(f"/rest/archon/api/codebases/{repo_id}", headers=auth)
     assert gone.status_code == 200 and gone.json() == {"id": repo_id}
+
+
+async def test_health_trigger_issues_stats_dismiss_and_rules(
+    client: GraphQLClient, tmp_path: Path
+) -> None:
+    owner = await make_user(client)
+    await make_org(client, owner)
+    http, auth = client.http, {"Authorization": f"Bearer {owner.token}"}
+    source = tmp_path / "tool"
+    make_repo(
+        source,
+        {
+            "tool.py": (
+                '"""Tool."""\n\n\ndef run(x: str) -> object:\n    """Run."""\n    return eval(x)\n'
+            )
+        },
+    )
+    repo = (
+        await http.post("/rest/archon/api/codebases", headers=auth, json={"path": str(source)})
+    ).json()
+    deadline = time.monotonic() + 15
+    while (await http.get(f"/rest/archon/api/codebases/{repo['id']}", headers=auth)).json()[
+        "status"
+    ] != "ready":
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    project = (await http.post(f"{BASE}/projects", headers=auth, json={"name": "Tool"})).json()
+    await http.post(
+        f"{BASE}/projects/{project['id']}/repos", headers=auth, json={"repository_id": repo["id"]}
+    )
+    trigger = await http.post(
+        f"{BASE}/projects/{project['id']}/health/trigger", headers=auth, json={}
+    )
+    assert trigger.status_code == 202, trigger.text
+    [queued] = trigger.json()["assessments"]
+    deadline = time.monotonic() + 60
+    while True:
+        got = await http.get(
+            f"{BASE}/projects/{project['id']}/health/assessments/{queued['id']}", headers=auth
+        )
+        if got.json()["status"] in ("completed", "failed"):
+            break
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    assert got.json()["status"] == "completed" and got.json()["grade"]
+    issues = await http.get(
+        f"{BASE}/projects/{project['id']}/analysis/issues?severity=critical", headers=auth
+    )
+    assert issues.status_code == 200, issues.text
+    [issue] = issues.json()["items"]
+    assert issue["rule"] == "S307" and issues.json()["total_count"] == 1
+    stats = (
+        await http.get(f"{BASE}/projects/{project['id']}/analysis/issues/stats", headers=auth)
+    ).json()
+    assert {"key": "CRITICAL", "count": 1} in stats["by_severity"]
+    dismissed = await http.post(
+        f"{BASE}/projects/{project['id']}/analysis/issues/{issue['id']}/dismiss",
+        headers=auth,
+        json={"reason": "sandboxed"},
+    )
+    assert dismissed.json()["dismissed"] is True
+    wrong_project = await http.post(
+        f"{BASE}/projects/prj_01NOPE/analysis/issues/{issue['id']}/restore", headers=auth
+    )
+    assert wrong_project.status_code == 404
+    rule = await http.post(
+        f"{BASE}/projects/{project['id']}/analysis/dismiss-rules",
+        headers=auth,
+        json={"rule": "S307", "path_glob": "tool.py", "reason": "known"},
+    )
+    assert rule.status_code == 201, rule.text
+    rules = await http.get(f"{BASE}/projects/{project['id']}/analysis/dismiss-rules", headers=auth)
+    assert rules.json()["total_count"] == 1
+    health = await http.get(f"{BASE}/projects/{project['id']}/health", headers=auth)
+    assert health.status_code == 200 and health.json()["latest"][0]["id"] == queued["id"]

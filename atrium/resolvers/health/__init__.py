@@ -1,0 +1,1 @@
+"""Code health (seed 003, Octokraft): assessments, findings, dismissals, drift."""

@@ -1,0 +1,1 @@
+"""Code health (Octokraft) in the graph."""
