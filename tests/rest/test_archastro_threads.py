@@ -101,3 +101,25 @@ async def test_team_tasks_objects_and_feedback_routes(client: GraphQLClient) -> 
         json={"message_id": message.json()["id"], "rating": 4, "comment": "ok"},
     )
     assert feedback.status_code == 201 and feedback.json()["rating"] == 4
+
+
+async def test_search_route(client: GraphQLClient) -> None:
+    owner = await make_user(client)
+    await make_org(client, owner)
+    http, auth = client.http, {"Authorization": f"Bearer {owner.token}"}
+    thread = await http.post(
+        f"{BASE}/users/{owner.id}/threads", headers=auth, json={"title": "Kubernetes upgrade"}
+    )
+    await http.post(
+        f"{BASE}/users/{owner.id}/threads/{thread.json()['id']}/messages",
+        headers=auth,
+        json={"content": "We should upgrade the kubernetes cluster"},
+    )
+    found = await http.post(f"{BASE}/search?limit=10", headers=auth, json={"query": "kubernetes"})
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert body["total_count"] == 2
+    ids = {item["node"]["id"] for item in body["data"]}
+    assert thread.json()["id"] in ids
+    empty = await http.post(f"{BASE}/search", headers=auth, json={"query": "  "})
+    assert empty.status_code == 400
