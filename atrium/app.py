@@ -15,7 +15,10 @@ from atrium.core.config import Settings, get_settings
 from atrium.core.db import Database
 from atrium.core.security import configure_password_hashing
 from atrium.core.services import Services
-from atrium.resolvers.health import assessments  # registers health.assess
+from atrium.resolvers.health import (
+    assessments,  # registers health.assess
+    pull_requests,  # registers health.pull_request
+)
 from atrium.resolvers.repositories import repositories  # registers repository.sync
 from atrium.resolvers.threads import replies  # registers the thread.reply job
 from atrium.resolvers.webhooks import delivery as webhooks
@@ -38,6 +41,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     services = services or Services(settings, db)
     # job handlers register on import
     assert replies.REPLY_JOB and repositories.SYNC_JOB and assessments.ASSESS_JOB
+    assert pull_requests.PR_JOB
     if webhooks.on_event not in services.event_hooks:
         services.event_hooks.append(webhooks.on_event)
     state = AppState(settings=settings, db=db, services=services, schema=create_schema(settings))

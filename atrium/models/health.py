@@ -142,3 +142,33 @@ class DriftAlert(Base):
     dismissed_at: Mapped[datetime | None]
     dismissed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_at_column()
+
+
+class PullRequestAnalysis(Base):
+    """A pull request's health impact: its head assessed against its base."""
+
+    __tablename__ = "pull_request_analyses"
+
+    id: Mapped[str] = id_column("pra")
+    organization_id: Mapped[str] = _org()
+    project_id: Mapped[str] = _project()
+    repository_id: Mapped[str | None] = mapped_column(
+        ForeignKey("repositories.id", ondelete="SET NULL"), index=True
+    )
+    number: Mapped[int | None] = mapped_column(Integer)
+    base_ref: Mapped[str] = mapped_column(String(255))
+    head_ref: Mapped[str] = mapped_column(String(255))
+    base_commit: Mapped[str | None] = mapped_column(String(64))
+    head_commit: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[AssessmentStatus] = enum_column(
+        AssessmentStatus, default=AssessmentStatus.PENDING
+    )  # type: ignore[assignment]
+    risk: Mapped[str | None] = mapped_column(String(10))
+    readiness: Mapped[str | None] = mapped_column(String(20))
+    health_impact: Mapped[float | None] = mapped_column(Float)
+    projected_score: Mapped[float | None] = mapped_column(Float)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # engine PullRequestImpact
+    error: Mapped[str | None] = mapped_column(Text)
+    requested_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_at_column()
+    completed_at: Mapped[datetime | None]

@@ -22,6 +22,8 @@ from atrium.schema.auth import AuthMutation
 from atrium.schema.auth_flows import AuthFlowMutation
 from atrium.schema.health.operations import NODE_TYPES as HEALTH_NODES
 from atrium.schema.health.operations import HealthMutation, HealthQuery
+from atrium.schema.health.pull_requests import NODE_TYPES as PULL_REQUEST_NODES
+from atrium.schema.health.pull_requests import PullRequestMutation, PullRequestQuery
 from atrium.schema.identity.mutations import IdentityMutation
 from atrium.schema.identity.profile import ProfileMutation
 from atrium.schema.identity.queries import IdentityQuery
@@ -55,6 +57,7 @@ NODE_RESOLVERS = {
     **REPOSITORY_NODES,
     **PROJECT_NODES,
     **HEALTH_NODES,
+    **PULL_REQUEST_NODES,
 }
 
 for _prefix, (_, _convert) in NODE_RESOLVERS.items():
@@ -75,6 +78,7 @@ class Query(
     RepositoryQuery,
     ProjectQuery,
     HealthQuery,
+    PullRequestQuery,
 ):
     pass
 
@@ -95,6 +99,7 @@ class Mutation(
     RepositoryMutation,
     ProjectMutation,
     HealthMutation,
+    PullRequestMutation,
 ):
     pass
 

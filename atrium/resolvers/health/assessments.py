@@ -132,7 +132,7 @@ async def run_assessment(job: JobContext, payload: dict[str, Any]) -> dict[str, 
         await context.commit()
         try:
             commit = await git.head_commit(work, assessment.ref or "HEAD")
-            result = await _assess_commit(work, commit, list(rules), job.services.settings)
+            result = await assess_commit(work, commit, list(rules), job.services.settings)
         except (git.GitError, NotADirectoryError) as error:
             await _fail(context, assessment, str(error))
             return {"status": "FAILED"}
@@ -142,7 +142,7 @@ async def run_assessment(job: JobContext, payload: dict[str, Any]) -> dict[str, 
         await context.close()
 
 
-async def _assess_commit(
+async def assess_commit(
     work: str, commit: str, rules: list[DismissRuleRow], settings: Any
 ) -> engine.Assessment:
     """Assess ``commit`` in a temporary detached worktree, removed afterwards."""

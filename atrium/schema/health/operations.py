@@ -39,7 +39,7 @@ def _arg(description: str) -> Any:
     return strawberry.argument(description=description)
 
 
-async def _project(info: AtriumInfo, project_id: str) -> Project:
+async def require_project(info: AtriumInfo, project_id: str) -> Project:
     info.context.principal.require_authenticated()
     async with info.context.session() as session:
         project = await session.scalar(
@@ -59,7 +59,7 @@ class HealthQuery:
     async def project_health(
         self, info: AtriumInfo, project_id: Annotated[strawberry.ID, _arg("The project.")]
     ) -> HealthDashboard:
-        project = await _project(info, project_id)
+        project = await require_project(info, project_id)
         done = models.Assessment.status == models.AssessmentStatus.COMPLETED
         async with info.context.session() as session:
             latest = (
@@ -113,7 +113,7 @@ class HealthQuery:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Assessment]:
-        project = await _project(info, project_id)
+        project = await require_project(info, project_id)
         model = models.Assessment
         stmt = select(model).where(model.project_id == project.id)
         if repository_id is not None:
@@ -141,7 +141,7 @@ class HealthQuery:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Finding]:
-        project = await _project(info, project_id)
+        project = await require_project(info, project_id)
         model = models.Finding
         stmt = select(model).where(model.project_id == project.id)
         if assessment_id is not None:
@@ -165,7 +165,7 @@ class HealthQuery:
     async def finding_stats(
         self, info: AtriumInfo, project_id: Annotated[strawberry.ID, _arg("The project.")]
     ) -> FindingStats:
-        project = await _project(info, project_id)
+        project = await require_project(info, project_id)
         findings = loaders.open_findings(project.id).subquery()
         async with info.context.session() as session:
 
@@ -208,7 +208,7 @@ class HealthQuery:
         last: Last = None,
         before: Before = None,
     ) -> Connection[DriftAlert]:
-        project = await _project(info, project_id)
+        project = await require_project(info, project_id)
         model = models.DriftAlert
         stmt = select(model).where(model.project_id == project.id)
         if not include_dismissed:
@@ -227,7 +227,7 @@ class HealthQuery:
         last: Last = None,
         before: Before = None,
     ) -> Connection[DismissRule]:
-        project = await _project(info, project_id)
+        project = await require_project(info, project_id)
         model = models.DismissRule
         stmt = select(model).where(model.project_id == project.id)
         return await statement_connection(
