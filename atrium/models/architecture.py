@@ -163,6 +163,9 @@ class Adr(Base):
     document_id: Mapped[str | None] = mapped_column(
         ForeignKey("architecture_documents.id", ondelete="SET NULL")
     )
+    project_id: Mapped[str | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
     title: Mapped[str] = mapped_column(String(300))
     status: Mapped[AdrStatus] = enum_column(AdrStatus, default=AdrStatus.PROPOSED)  # type: ignore[assignment]
     context: Mapped[str] = mapped_column(Text, default="")

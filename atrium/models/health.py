@@ -172,3 +172,51 @@ class PullRequestAnalysis(Base):
     requested_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_at_column()
     completed_at: Mapped[datetime | None]
+
+
+class ConventionStatus(StrEnum):
+    DETECTED = "DETECTED"
+    CONFIRMED = "CONFIRMED"
+    DISMISSED = "DISMISSED"
+
+
+class ArchitectureReview(Base):
+    """The code's architecture at a commit: import-graph overview and what it flags."""
+
+    __tablename__ = "architecture_reviews"
+
+    id: Mapped[str] = id_column("arev")
+    organization_id: Mapped[str] = _org()
+    project_id: Mapped[str] = _project()
+    repository_id: Mapped[str | None] = mapped_column(
+        ForeignKey("repositories.id", ondelete="SET NULL")
+    )
+    commit: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[AssessmentStatus] = enum_column(
+        AssessmentStatus, default=AssessmentStatus.PENDING
+    )  # type: ignore[assignment]
+    overview: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    issues: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+    completed_at: Mapped[datetime | None]
+
+
+class Convention(Base):
+    """A convention detected in a project's code, which a person confirms or dismisses."""
+
+    __tablename__ = "conventions"
+    __table_args__ = (UniqueConstraint("project_id", "key"),)
+
+    id: Mapped[str] = id_column("conv")
+    organization_id: Mapped[str] = _org()
+    project_id: Mapped[str] = _project()
+    key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    description: Mapped[str] = mapped_column(Text)
+    adherence: Mapped[float] = mapped_column(Float)
+    examples: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[ConventionStatus] = enum_column(
+        ConventionStatus, default=ConventionStatus.DETECTED
+    )  # type: ignore[assignment]
+    updated_at: Mapped[datetime] = created_at_column()

@@ -20,6 +20,11 @@ from atrium.schema.architecture.mutations import ArchitectureMutation
 from atrium.schema.architecture.queries import ArchitectureQuery
 from atrium.schema.auth import AuthMutation
 from atrium.schema.auth_flows import AuthFlowMutation
+from atrium.schema.health.code_architecture import NODE_TYPES as CODE_ARCHITECTURE_NODES
+from atrium.schema.health.code_architecture import (
+    CodeArchitectureMutation,
+    CodeArchitectureQuery,
+)
 from atrium.schema.health.operations import NODE_TYPES as HEALTH_NODES
 from atrium.schema.health.operations import HealthMutation, HealthQuery
 from atrium.schema.health.pull_requests import NODE_TYPES as PULL_REQUEST_NODES
@@ -58,6 +63,7 @@ NODE_RESOLVERS = {
     **PROJECT_NODES,
     **HEALTH_NODES,
     **PULL_REQUEST_NODES,
+    **CODE_ARCHITECTURE_NODES,
 }
 
 for _prefix, (_, _convert) in NODE_RESOLVERS.items():
@@ -79,6 +85,7 @@ class Query(
     ProjectQuery,
     HealthQuery,
     PullRequestQuery,
+    CodeArchitectureQuery,
 ):
     pass
 
@@ -100,6 +107,7 @@ class Mutation(
     ProjectMutation,
     HealthMutation,
     PullRequestMutation,
+    CodeArchitectureMutation,
 ):
     pass
 
