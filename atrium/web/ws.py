@@ -6,16 +6,27 @@ a valid credential the socket closes with 4403. Subscriptions per connection are
 the server pings every ``ws_keepalive_seconds``. Subscriptions run through the
 :class:`~atrium.web.fanout.FanoutHub`; queries and mutations run once and complete.
 
-Outgoing frames go through one bounded queue per connection: when a client reads too
-slowly, the oldest ``next`` frames are dropped (control frames never are), so a slow
-client cannot grow the server's memory.
+Sending is built for one event going to thousands of sockets. A frame is written at once,
+from the caller (the hub's fan-out loop), whenever nothing is queued for the socket: the
+ASGI ``send`` is stepped by hand and, with uvicorn, returns without suspending unless the
+transport is paused. No task, queue or lock is involved per frame, and an idle connection
+keeps no task of its own (init timeout and keep-alive are timer callbacks; a ping goes
+out through a short-lived writer task, as timer callbacks run outside any task). Only
+when a send does suspend (the client reads too slowly) does the connection start a
+writer task, which finishes that send and then the frames queued behind it, in order.
+That queue is bounded: when it is full the oldest ``next`` frames are dropped (control
+frames never are), so a slow client can neither stall the others nor grow the server's
+memory. A send that fails marks the connection closed; an unexpected failure (not a
+disconnect) is logged and the socket closed with 1011.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
+from collections.abc import Coroutine
 from typing import Any
 
 import orjson
@@ -30,11 +41,13 @@ from atrium.resolvers.auth.credentials import authenticate
 from atrium.web.fanout import SubscriptionRequest
 from atrium.web.state import AppState, new_request_id
 
+logger = logging.getLogger("atrium.ws")
+
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
 
 
-def _json(message: dict[str, Any]) -> str:
+def _json(message: Any) -> str:
     return orjson.dumps(message).decode()
 
 
@@ -49,59 +62,124 @@ class Connection:
         self.init_received = False
         self.subscriptions: set[str] = set()
         self.tasks: dict[str, asyncio.Task[None]] = {}
-        self._frames: deque[tuple[bool, str]] = deque()
-        self._wakeup = asyncio.Event()
         self.dropped = 0
+        self.closed = False  # the socket is gone: frames are discarded
+        # Frames waiting behind a send that suspended; created with the writer task.
+        self._frames: deque[tuple[bool, str]] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None  # init timeout, then keep-alive
+        self._closing: asyncio.Task[None] | None = None
+        self._prefixes: dict[str, str] = {}  # operation id -> start of its `next` frames
 
     # --- outgoing ------------------------------------------------------------------
 
     def _enqueue(self, frame: str, droppable: bool = False) -> None:
-        if droppable and len(self._frames) >= self.settings.ws_queue_size:
-            for index, (is_data, _) in enumerate(self._frames):
+        """Send ``frame`` now from the calling task; queue it if a send is in progress."""
+        if self._frames is not None:
+            self._queue(frame, droppable)
+            return
+        if self.closed:
+            return
+        sending = self.ws.send({"type": "websocket.send", "text": frame})
+        try:
+            waiting_on = sending.send(None)  # step the ASGI send by hand: no task
+        except StopIteration:
+            return  # sent (the usual case)
+        except Exception as error:
+            self._failed(error)
+            return
+        # It suspended (the transport is paused): a writer task takes it over.
+        self._frames = deque()
+        self._writer = asyncio.create_task(self._write(sending, waiting_on))
+
+    def _queue(self, frame: str, droppable: bool) -> None:
+        frames = self._frames
+        assert frames is not None
+        if droppable and len(frames) >= self.settings.ws_queue_size:
+            for index, (is_data, _) in enumerate(frames):
                 if is_data:
-                    del self._frames[index]
+                    del frames[index]
                     self.dropped += 1
                     break
-        self._frames.append((droppable, frame))
-        self._wakeup.set()
+        frames.append((droppable, frame))
+
+    def _send_later(self, frame: str) -> None:
+        """Send ``frame`` from a writer task: for timer callbacks, which run outside any
+        task (ASGI servers built on anyio can only send from a task)."""
+        if self.closed:
+            return
+        if self._frames is None:
+            self._frames = deque()
+            self._writer = asyncio.create_task(self._write(None, None))
+        self._queue(frame, False)
+
+    async def _write(self, sending: Coroutine[Any, Any, None] | None, waiting_on: Any) -> None:
+        """Finish a send that suspended (if any), then the frames queued meanwhile, in order."""
+        frames = self._frames
+        assert frames is not None
+        try:
+            if sending is not None:
+                await _resume(sending, waiting_on)
+            while frames:
+                _, frame = frames.popleft()
+                await self.ws.send_text(frame)
+        except Exception as error:
+            self._failed(error)
+        finally:
+            self._frames = None
+            self._writer = None
+
+    def _failed(self, error: Exception) -> None:
+        """A send raised: stop sending; serve() cleans up once the socket is closed."""
+        self.closed = True
+        if not isinstance(error, WebSocketDisconnect | RuntimeError | OSError):
+            logger.warning(
+                "WebSocket send failed", exc_info=error, extra={"request_id": self.request_id}
+            )
+            if self._closing is None:
+                self._closing = asyncio.create_task(self.close(1011, "Internal error"))
 
     def send(self, message: dict[str, Any]) -> None:
         self._enqueue(_json(message))
 
     def send_next(self, operation_id: str, payload: str) -> None:
-        kind = "data" if self.legacy else "next"
-        frame = (
-            f'{{"id":{orjson.dumps(operation_id).decode()},"type":"{kind}","payload":{payload}}}'
-        )
-        self._enqueue(frame, droppable=True)
+        """Splice a serialized result into this operation's ``next`` frame: no JSON
+        encoding per listener (the hub serializes a result once for its whole group)."""
+        prefix = self._prefixes.get(operation_id)
+        if prefix is None:
+            kind = "data" if self.legacy else "next"
+            prefix = f'{{"id":{_json(operation_id)},"type":"{kind}","payload":'
+            self._prefixes[operation_id] = prefix
+        self._enqueue(prefix + payload + "}", droppable=True)
+
+    def _forget(self, operation_id: str) -> None:
+        self.subscriptions.discard(operation_id)
+        self._prefixes.pop(operation_id, None)
 
     def send_error(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
-        self.subscriptions.discard(operation_id)
+        self._forget(operation_id)
         payload: Any = errors[0] if self.legacy and errors else errors
         self.send({"id": operation_id, "type": "error", "payload": payload})
 
     def send_complete(self, operation_id: str) -> None:
-        self.subscriptions.discard(operation_id)
+        self._forget(operation_id)
         self.send({"id": operation_id, "type": "complete"})
 
-    async def _writer(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._frames:
-                _, frame = self._frames.popleft()
-                await self.ws.send_text(frame)
+    def _schedule(self, delay: float, callback: Any) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(delay, callback)
 
-    async def _keepalive(self) -> None:
-        interval = self.settings.ws_keepalive_seconds
-        while True:
-            await asyncio.sleep(interval)
-            self.send({"type": "ka"} if self.legacy else {"type": "ping"})
+    def _keepalive(self) -> None:
+        self._send_later(_json({"type": "ka"} if self.legacy else {"type": "ping"}))
+        self._schedule(self.settings.ws_keepalive_seconds, self._keepalive)
 
-    async def _init_timeout(self) -> None:
-        await asyncio.sleep(self.settings.ws_init_timeout_seconds)
-        if not self.init_received:
-            await self.close(4408, "Connection initialisation timeout")
+    def _init_timeout(self) -> None:
+        self._timer = None
+        if not self.init_received and self._closing is None:
+            self._closing = asyncio.create_task(
+                self.close(4408, "Connection initialisation timeout")
+            )
 
     async def close(self, code: int, reason: str) -> None:
         if self.ws.application_state != WebSocketState.DISCONNECTED:
@@ -111,10 +189,7 @@ class Connection:
     # --- lifecycle -----------------------------------------------------------------
 
     async def serve(self) -> None:
-        helpers = [
-            asyncio.create_task(self._writer()),
-            asyncio.create_task(self._init_timeout()),
-        ]
+        self._schedule(self.settings.ws_init_timeout_seconds, self._init_timeout)
         try:
             while True:
                 text = await self.ws.receive_text()
@@ -123,11 +198,15 @@ class Connection:
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
+            self.closed = True
+            if self._timer is not None:
+                self._timer.cancel()
             hub = self.state.hub
             for operation_id in list(self.subscriptions):
                 hub.leave(self, operation_id)
-            for task in [*helpers, *self.tasks.values()]:
-                task.cancel()
+            for task in [self._writer, self._closing, *self.tasks.values()]:
+                if task is not None:
+                    task.cancel()
 
     async def _handle(self, text: str) -> bool:
         """Handle one client message; False once the socket has been closed."""
@@ -187,7 +266,7 @@ class Connection:
         self.send({"type": "connection_ack"})
         if self.legacy:
             self.send({"type": "ka"})
-        self.tasks["__keepalive__"] = asyncio.create_task(self._keepalive())
+        self._schedule(self.settings.ws_keepalive_seconds, self._keepalive)
         return True
 
     async def _on_subscribe(self, message: dict[str, Any]) -> bool:
@@ -208,8 +287,7 @@ class Connection:
         ):
             await self.close(4400, "Invalid subscribe payload")
             return False
-        active = len(self.subscriptions) + len(self.tasks) - ("__keepalive__" in self.tasks)
-        if active >= self.settings.ws_max_subscriptions:
+        if len(self.subscriptions) + len(self.tasks) >= self.settings.ws_max_subscriptions:
             self.send_error(
                 operation_id,
                 [
@@ -230,7 +308,7 @@ class Connection:
 
     def _stop(self, operation_id: str) -> None:
         if operation_id in self.subscriptions:
-            self.subscriptions.discard(operation_id)
+            self._forget(operation_id)
             self.state.hub.leave(self, operation_id)
         task = self.tasks.pop(operation_id, None)
         if task is not None:
@@ -266,6 +344,26 @@ class Connection:
         finally:
             await context.close()
             self.tasks.pop(operation_id, None)
+            self._prefixes.pop(operation_id, None)
+
+
+async def _resume(coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+    """Run to its end a coroutine that was started by hand (``coroutine.send(None)``)
+    and suspended: ``waiting_on`` is what it gave the event loop, a future or None."""
+    while True:
+        if waiting_on is None:
+            await asyncio.sleep(0)
+        else:
+            try:
+                # Wait for the future without consuming its outcome: the coroutine does.
+                await asyncio.wait((waiting_on,))
+            except asyncio.CancelledError:
+                coroutine.close()
+                raise
+        try:
+            waiting_on = coroutine.send(None)
+        except StopIteration:
+            return
 
 
 def _error(message: str, code: ErrorCode) -> dict[str, Any]:

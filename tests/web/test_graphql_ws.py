@@ -264,3 +264,33 @@ async def test_a_revoked_key_stops_receiving(app: Any, client: GraphQLClient) ->
     # then the subscription ends with UNAUTHENTICATED instead of delivering it
     assert message["type"] == "error"
     assert message["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_no_connection_init_in_time_is_closed_4408(app: Any, monkeypatch: Any) -> None:
+    state = app.state.atrium
+    monkeypatch.setattr(
+        state, "settings", state.settings.model_copy(update={"ws_init_timeout_seconds": 0.05})
+    )
+    async with ws_client(app) as ws:
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await ws.receive()
+    assert closed.value.code == 4408
+
+
+async def test_the_server_pings_an_idle_connection(
+    app: Any, client: GraphQLClient, monkeypatch: Any
+) -> None:
+    state = app.state.atrium
+    monkeypatch.setattr(
+        state, "settings", state.settings.model_copy(update={"ws_keepalive_seconds": 0.05})
+    )
+    user = await make_user(client)
+    async with ws_client(app) as ws:
+        assert (await ws.init(user.token))["type"] == "connection_ack"
+        # then pings keep coming while the connection is idle, and it stays usable
+        assert (await ws.receive())["type"] == "ping"
+        assert (await ws.receive())["type"] == "ping"
+        await ws.send({"type": "ping"})
+        while (message := await ws.receive())["type"] == "ping":
+            pass
+    assert message["type"] == "pong"
