@@ -8,7 +8,7 @@ loader for it, so every field that needs ``x`` shares a batch and a cache.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
@@ -19,6 +19,15 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 BatchFn = Callable[["Context", list[K]], Awaitable[Sequence[V]]]
+
+
+class _NotLoaded:
+    def __repr__(self) -> str:
+        return "NOT_LOADED"
+
+
+NOT_LOADED: Any = _NotLoaded()
+"""What :meth:`LoaderRegistry.peek` answers for a key that no batch has loaded yet."""
 
 
 class LoaderRegistry:
@@ -37,6 +46,20 @@ class LoaderRegistry:
             loader = DataLoader(load_fn=load)
             self._loaders[batch_fn] = loader
         return loader
+
+    def peek(self, batch_fn: BatchFn[K, V], key: K) -> V:
+        """The value already loaded (or primed) for ``key``, else :data:`NOT_LOADED`.
+
+        Lets a resolver stay synchronous when a batch of the level above has loaded what
+        it needs (DESIGN.md, speed notes: an awaitable per row is what costs most); it
+        falls back to ``get(batch_fn).load(key)`` otherwise. A failed load is NOT_LOADED
+        too, so the fallback raises the error where the field resolves.
+        """
+        loader = self._loaders.get(batch_fn)
+        future = loader.cache_map.get(key) if loader is not None else None
+        if future is None or not future.done() or future.cancelled() or future.exception():
+            return cast("V", NOT_LOADED)
+        return cast("V", future.result())
 
     def clear(self) -> None:
         """Forget cached rows, e.g. after a mutation changed them."""

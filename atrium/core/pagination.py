@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections import defaultdict, namedtuple
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -191,8 +191,17 @@ async def fetch_pages(
     partition_col: InstrumentedAttribute[Any],
     parents: Sequence[Hashable],
     args: ConnectionArgs,
+    *,
+    plain: bool = False,
 ) -> dict[Hashable, Page]:
-    """The same page of a child connection for many parents, in one statement."""
+    """The same page of a child connection for many parents, in one statement.
+
+    ``plain`` reads the rows as read-only records (named tuples with the model's attribute
+    names) instead of ORM instances, for pages that are only converted into GraphQL
+    types: no identity map or instance state to build, and attributes read about 10x
+    faster than an ORM instance's or a ``Row``'s, which matters when a nested read
+    converts 1,000 rows (see bench/bench_nested_read.py).
+    """
     id_col: InstrumentedAttribute[str] = model.id
     row_number = (
         func.row_number().over(partition_by=partition_col, order_by=_order(id_col, args))
@@ -202,17 +211,34 @@ async def fetch_pages(
         .where(partition_col.in_(list(parents)), *_keyset(id_col, args))
         .subquery()
     )
-    entity = aliased(model, inner)
-    query = (
-        select(entity)
-        .where(inner.c.row_number > args.skip, inner.c.row_number <= args.skip + args.limit + 1)
-        .order_by(inner.c.row_number)
-    )
+    window = (inner.c.row_number > args.skip, inner.c.row_number <= args.skip + args.limit + 1)
+    rows: Iterable[Any]
+    if plain:
+        record = _record_type(model)
+        columns = [inner.c[attr.columns[0].key] for attr in inspect(model).column_attrs]
+        result = await session.execute(select(*columns).where(*window).order_by(inner.c.row_number))
+        rows = map(record._make, result.all())
+    else:
+        entity = aliased(model, inner)
+        query = select(entity).where(*window).order_by(inner.c.row_number)
+        rows = (await session.scalars(query)).all()
     grouped: dict[Hashable, list[Any]] = defaultdict(list)
     partition_name = partition_col.key
-    for row in (await session.scalars(query)).all():
+    for row in rows:
         grouped[getattr(row, partition_name)].append(row)
     return {parent: _page(grouped.get(parent, []), args) for parent in parents}
+
+
+_RECORD_TYPES: dict[type[Any], Any] = {}
+
+
+def _record_type(model: type[Any]) -> Any:
+    """A named tuple type of ``model``'s column attributes, in the mapper's order."""
+    record = _RECORD_TYPES.get(model)
+    if record is None:
+        names = [attr.key for attr in inspect(model).column_attrs]
+        record = _RECORD_TYPES[model] = namedtuple(f"{model.__name__}Record", names)
+    return record
 
 
 async def count_by(

@@ -51,13 +51,21 @@ def org_scoped(model: Any, action: Action = Action.READ) -> Any:
 
 
 def child_pages(
-    model: Any, partition: Any, base: BaseQuery | None = None, *, prefetch: Prefetch | None = None
+    model: Any,
+    partition: Any,
+    base: BaseQuery | None = None,
+    *,
+    prefetch: Prefetch | None = None,
+    plain: bool = False,
 ) -> Any:
     """Pages of a child connection keyed by (parent id, args): one statement per args.
 
     ``prefetch`` loads what the page's rows point to in the same batch (e.g. each
     membership's user), priming other loaders, so the next level of the query costs no
-    awaitable per row (DESIGN.md, speed notes).
+    awaitable per row (DESIGN.md, speed notes). ``plain`` pages hold read-only records
+    (named tuples) rather than ORM instances (see
+    :func:`~atrium.core.pagination.fetch_pages`), for children that are only converted
+    into GraphQL types.
     """
 
     async def load(context: Context, keys: list[ChildKey]) -> list[Page]:
@@ -68,7 +76,9 @@ def child_pages(
         async with context.session() as session:
             for args, parents in by_args.items():
                 stmt = base(context) if base is not None else select(model)
-                pages = await fetch_pages(session, model, stmt, partition, parents, args)
+                pages = await fetch_pages(
+                    session, model, stmt, partition, parents, args, plain=plain
+                )
                 results.update({(parent, args): page for parent, page in pages.items()})
             if prefetch is not None:
                 await prefetch(

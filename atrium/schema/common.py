@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, cast
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
@@ -74,6 +75,57 @@ class Connection(Generic[T]):
     @strawberry.field(description="Number of items in the whole list, across all pages.")
     async def total_count(self) -> int:
         return await self.total()
+
+
+def resolve_later(awaitable: Awaitable[T]) -> T:
+    """Return ``awaitable`` from a synchronous resolver, typed as its result.
+
+    graphql-core awaits whatever a resolver returns that is awaitable, so a field can be
+    a plain ``def`` that answers at once when what it needs is already loaded and hands
+    back the loader's awaitable only when it is not. A field declared ``async`` costs a
+    coroutine and an awaitable per row even when it has nothing to wait for (DESIGN.md,
+    speed notes).
+    """
+    return cast("T", awaitable)
+
+
+def _fields(
+    selection_set: SelectionSetNode | None, fragments: dict[str, Any]
+) -> Iterator[FieldNode]:
+    """The fields of a selection set, looking through inline fragments and spreads."""
+    for selection in selection_set.selections if selection_set is not None else ():
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(selection.selection_set, fragments)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+            yield from _fields(fragments[selection.name.value].selection_set, fragments)
+
+
+def selects_item_field(info: AtriumInfo, name: str) -> bool:
+    """Does this connection field ask for ``name`` on its items (``nodes`` or ``edges.node``)?
+
+    Answered from the query's syntax tree. (``info.selected_fields`` answers too, but it
+    converts the whole selection, arguments and directives included, on every call: a
+    few percent of a 50-thread read when each thread's ``messages`` asked it.)
+    """
+    raw = info._raw_info
+    fragments = raw.fragments
+    for connection in raw.field_nodes:
+        for item in _fields(connection.selection_set, fragments):
+            if item.name.value == "nodes":
+                nodes = [item]
+            elif item.name.value == "edges":
+                nodes = [
+                    f for f in _fields(item.selection_set, fragments) if f.name.value == "node"
+                ]
+            else:
+                continue
+            if any(
+                f.name.value == name for n in nodes for f in _fields(n.selection_set, fragments)
+            ):
+                return True
+    return False
 
 
 def to_connection(

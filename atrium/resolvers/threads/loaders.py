@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from atrium.core.context import Context
+from atrium.core.pagination import Page
 from atrium.models.threads import Message, Thread
+from atrium.resolvers.identity.loaders import users_by_id
 from atrium.resolvers.loading import by_ids, child_counts, child_pages, visible_org_ids
 from atrium.resolvers.threads.visibility import visible_threads
 
@@ -30,7 +32,23 @@ async def messages_by_id(context: Context, keys: list[str]) -> list[Message | No
     return await by_ids(context, _visible_messages(context).where(Message.id.in_(keys)), keys)
 
 
-messages_by_thread = child_pages(Message, Message.thread_id, _visible_messages)
+messages_by_thread = child_pages(Message, Message.thread_id, _visible_messages, plain=True)
+
+
+async def messages_with_authors_by_thread(context: Context, keys: list[Any]) -> list[Page]:
+    """Pages of messages, and their authors loaded before the batch returns.
+
+    The authors go through ``users_by_id`` (one statement for every page of the batch,
+    the users' visibility rules, its cache), so ``Message.author`` finds them loaded and
+    resolves synchronously instead of costing an awaitable per message.
+    """
+    pages = await messages_by_thread(context, keys)
+    authors = {row.author_user_id for page in pages for row in page.rows if row.author_user_id}
+    if authors:
+        await context.loaders.get(users_by_id).load_many(sorted(authors))
+    return list(pages)
+
+
 message_counts = child_counts(Message, Message.thread_id, _visible_messages)
 
 

@@ -8,6 +8,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from atrium.core.loaders import NOT_LOADED
 from atrium.models import threads as models
 from atrium.resolvers.identity import loaders as identity_loaders
 from atrium.resolvers.threads import loaders
@@ -21,6 +22,8 @@ from atrium.schema.common import (
     Last,
     Node,
     child_connection,
+    resolve_later,
+    selects_item_field,
 )
 from atrium.schema.identity.types import Organization, Team, User, load_organization, load_user
 
@@ -85,8 +88,15 @@ class Message(Node):
         )
 
     @strawberry.field(description="The person who wrote it.")
-    async def author(self, info: AtriumInfo) -> User | None:
-        return await load_user(info, self.author_user_id)
+    def author(self, info: AtriumInfo) -> User | None:
+        """Synchronous when the messages' batch loaded the authors (``Thread.messages``
+        asks for that when the query selects ``author``)."""
+        if self.author_user_id is None:
+            return None
+        row = info.context.loaders.peek(identity_loaders.users_by_id, self.author_user_id)
+        if row is NOT_LOADED:
+            return resolve_later(load_user(info, self.author_user_id))
+        return User.from_model(row) if row else None
 
     @strawberry.field(description="The agent that wrote it.")
     async def agent(self, info: AtriumInfo) -> Agent | None:
@@ -178,10 +188,11 @@ class Thread(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Message]:
+        with_authors = selects_item_field(info, "author")
         return await child_connection(
             info,
             self.id,
-            loaders.messages_by_thread,
+            loaders.messages_with_authors_by_thread if with_authors else loaders.messages_by_thread,
             loaders.message_counts,
             Message.from_model,
             first,
