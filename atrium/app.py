@@ -19,6 +19,7 @@ from atrium.resolvers.health import (
     assessments,  # registers health.assess
     code_architecture,  # registers health.architecture_review
     pull_requests,  # registers health.pull_request
+    triggers,  # registers health.schedule (periodic) and PUSH assessments on re-sync
 )
 from atrium.resolvers.repositories import repositories  # registers repository.sync
 from atrium.resolvers.threads import replies  # registers the thread.reply job
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     services = services or Services(settings, db)
     # job handlers register on import
     assert replies.REPLY_JOB and repositories.SYNC_JOB and assessments.ASSESS_JOB
-    assert pull_requests.PR_JOB and code_architecture.REVIEW_JOB
+    assert pull_requests.PR_JOB and code_architecture.REVIEW_JOB and triggers.SCHEDULE_JOB
     if webhooks.on_event not in services.event_hooks:
         services.event_hooks.append(webhooks.on_event)
     state = AppState(settings=settings, db=db, services=services, schema=create_schema(settings))

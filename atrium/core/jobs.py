@@ -10,23 +10,29 @@
 * **Retry** with exponential backoff and jitter until ``max_attempts``; a handler raises
   :class:`PermanentJobError` to fail at once. Status, attempts and the last error stay
   on the row for anyone to see.
+* **Periodic** jobs (:func:`periodic_job`) are enqueued by every worker once per period;
+  the job's ID names its period, so however many workers look, one row is inserted per
+  period (the others' inserts conflict and do nothing), and it runs like any other job.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import random
 import socket
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.db import Database
@@ -36,6 +42,8 @@ logger = logging.getLogger("atrium.jobs")
 
 LEASE_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 600.0
+PERIODIC_CHECK_SECONDS = 10.0  # how often a worker makes sure the current periods are queued
+PERIODIC_KEEP = timedelta(hours=1)  # finished periodic jobs are kept this long
 
 
 class PermanentJobError(Exception):
@@ -71,6 +79,75 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
         return handler
 
     return register
+
+
+PERIODIC: dict[str, float] = {}  # kind → period in seconds
+
+
+def periodic_job(kind: str, every_seconds: float) -> Callable[[Handler], Handler]:
+    """Register the handler of ``kind`` and have workers enqueue it every ``every_seconds``.
+
+    The payload is ``{"period_start": <ISO time>}``. A period's job runs at most once
+    (bar a lapsed lease), so the handler should look at what is due when it runs rather
+    than rely on having run for every period.
+    """
+
+    def register(handler: Handler) -> Handler:
+        job_handler(kind)(handler)
+        PERIODIC[kind] = every_seconds
+        return handler
+
+    return register
+
+
+def periodic_job_id(kind: str, period: int) -> str:
+    """The ID of ``kind``'s job for one period: the same in every worker."""
+    digest = hashlib.sha256(f"{kind}:{period}".encode()).hexdigest()[:26].upper()
+    return f"job_{digest}"
+
+
+async def enqueue_periodic(db: Database, now: datetime | None = None) -> list[str]:
+    """Queue each periodic kind's current period unless a worker already did; return new IDs."""
+    if not PERIODIC:
+        return []
+    now = now or datetime.now(UTC)
+    rows = []
+    for kind, every in PERIODIC.items():
+        period = int(now.timestamp() // every)
+        start = datetime.fromtimestamp(period * every, UTC)
+        rows.append(
+            {
+                "id": periodic_job_id(kind, period),
+                "kind": kind,
+                "queue": "default",
+                "payload": {"period_start": start.isoformat()},
+                "status": JobStatus.QUEUED,
+                "attempts": 0,
+                "max_attempts": 1,  # the next period's job does the work a failed one missed
+                "run_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    dialect_insert = sqlite.insert if db.is_sqlite else postgresql.insert
+    async with db.sessionmaker() as session:
+        inserted = (
+            await session.scalars(
+                dialect_insert(Job)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(Job.id)
+            )
+        ).all()
+        await session.execute(
+            delete(Job).where(
+                Job.kind.in_(list(PERIODIC)),
+                Job.status == JobStatus.SUCCEEDED,
+                Job.finished_at < now - PERIODIC_KEEP,
+            )
+        )
+        await session.commit()
+    return list(inserted)
 
 
 def backoff_seconds(attempt: int, base: float = 1.0) -> float:
@@ -264,6 +341,8 @@ class Worker:
         self.concurrency = concurrency
         self.queues = queues or ["default"]
         self.poll_seconds = poll_seconds
+        self.periodic_check_seconds = PERIODIC_CHECK_SECONDS
+        self._next_periodic = 0.0
         self.id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wakeup = asyncio.Event()
         self._running: set[asyncio.Task[JobStatus]] = set()
@@ -289,8 +368,18 @@ class Worker:
         for task in self._running:
             task.cancel()
 
+    async def _queue_periodic(self) -> None:
+        if not PERIODIC or time.monotonic() < self._next_periodic:
+            return
+        self._next_periodic = time.monotonic() + self.periodic_check_seconds
+        try:
+            await enqueue_periodic(self.db)
+        except Exception:
+            logger.exception("queueing periodic jobs failed")
+
     async def run(self) -> None:
         while True:
+            await self._queue_periodic()
             free = self.concurrency - len(self._running)
             jobs: list[Job] = []
             if free > 0:

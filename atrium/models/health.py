@@ -41,6 +41,8 @@ def _project() -> Mapped[str]:
 
 class Assessment(Base):
     __tablename__ = "assessments"
+    # One SCHEDULED assessment per schedule slot, however many workers look (NULLs differ).
+    __table_args__ = (UniqueConstraint("project_id", "repository_id", "scheduled_for"),)
 
     id: Mapped[str] = id_column("asm")
     organization_id: Mapped[str] = _org()
@@ -68,6 +70,7 @@ class Assessment(Base):
     analyser_errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text)
     requested_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    scheduled_for: Mapped[datetime | None]  # the schedule slot of a SCHEDULED assessment
     created_at: Mapped[datetime] = created_at_column()
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]

@@ -39,7 +39,8 @@ strawberry.enum(models.ProjectRole, name="ProjectRole", description="OWNER or ME
 strawberry.enum(
     models.ProjectInvitationStatus,
     name="ProjectInvitationStatus",
-    description="PENDING, ACCEPTED (the person was in the organization) or REVOKED.",
+    description="PENDING (until the invitee accepts or joins the organization), ACCEPTED or "
+    "REVOKED.",
 )
 
 
@@ -225,6 +226,14 @@ class InviteProjectMemberInput:
     )
 
 
+@strawberry.input(description="A project invitation sent to you.")
+class AcceptProjectInvitationInput:
+    id: strawberry.ID = strawberry.field(description="The invitation.")
+    project_id: strawberry.ID | None = strawberry.field(
+        default=None, description="When given, the project it must be for."
+    )
+
+
 @strawberry.input(description="A member of a project.")
 class ProjectMemberInput:
     project_id: strawberry.ID = strawberry.field(description="The project.")
@@ -334,17 +343,22 @@ class ProjectMutation:
                 c, s, project_id=input.project_id, email=input.email, role=input.role
             ),
         )
-        invitation, member = result if result else (None, None)
-        payload = _member(member, errors)
-        if invitation is not None:
-            payload.invitation = ProjectInvitation(
-                id=strawberry.ID(invitation.id),
-                email=invitation.email,
-                role=invitation.role,
-                status=invitation.status,
-                created_at=invitation.created_at,
-            )
-        return payload
+        return _invited(result, errors)
+
+    @strawberry.mutation(
+        description="Accept a project invitation sent to your email; someone outside the "
+        "organization joins it too when an organization admin sent the invitation."
+    )
+    async def accept_project_invitation(
+        self, info: AtriumInfo, input: AcceptProjectInvitationInput
+    ) -> ProjectMemberPayload:
+        result, errors = await run_mutation(
+            info,
+            lambda c, s: service.accept_invitation(
+                c, s, invitation_id=input.id, project_id=input.project_id
+            ),
+        )
+        return _invited(result, errors)
 
     @strawberry.mutation(description="Change a member's role (the last owner stays).")
     async def set_project_member_role(
@@ -382,6 +396,20 @@ class ProjectMutation:
         self, info: AtriumInfo, input: ProjectRepositoryInput
     ) -> ProjectRepositoryPayload:
         return await _link(info, input, service.unlink_repository)
+
+
+def _invited(result: Any, errors: list[UserError]) -> ProjectMemberPayload:
+    invitation, member = result if result else (None, None)
+    payload = _member(member, errors)
+    if invitation is not None:
+        payload.invitation = ProjectInvitation(
+            id=strawberry.ID(invitation.id),
+            email=invitation.email,
+            role=invitation.role,
+            status=invitation.status,
+            created_at=invitation.created_at,
+        )
+    return payload
 
 
 async def _link(

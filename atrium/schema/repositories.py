@@ -151,6 +151,16 @@ class RepositoryIdInput:
     id: strawberry.ID = strawberry.field(description="The repository.")
 
 
+@strawberry.input(description="Repositories to fetch again (a push notification).")
+class SyncRepositoriesInput:
+    organization_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Organization; the credential's only one when omitted."
+    )
+    repository_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only these (default: all of the organization's)."
+    )
+
+
 @strawberry.input(description="A new worktree of a repository.")
 class CreateEnvironmentInput:
     repository_id: strawberry.ID = strawberry.field(description="The repository.")
@@ -167,6 +177,12 @@ class EnvironmentIdInput:
 class RepositoryPayload:
     repository: Repository | None = strawberry.field(description="The repository.")
     deleted_id: strawberry.ID | None = strawberry.field(description="Set when deleted.")
+    user_errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+
+
+@strawberry.type(description="Result of syncing repositories.")
+class SyncRepositoriesPayload:
+    repositories: list[Repository] = strawberry.field(description="Their syncs are queued.")
     user_errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
 
 
@@ -209,6 +225,24 @@ class RepositoryMutation:
             info, lambda c, s: service.resync_repository(c, s, input.id)
         )
         return _repository(row, errors)
+
+    @strawberry.mutation(
+        description="Fetch an organization's repositories again; a moved default branch "
+        "queues PUSH assessments of the projects linking it."
+    )
+    async def sync_repositories(
+        self, info: AtriumInfo, input: SyncRepositoriesInput
+    ) -> SyncRepositoriesPayload:
+        ids = [str(i) for i in input.repository_ids] if input.repository_ids is not None else None
+        rows, errors = await run_mutation(
+            info,
+            lambda c, s: service.sync_repositories(
+                c, s, organization_id=input.organization_id, repository_ids=ids
+            ),
+        )
+        return SyncRepositoriesPayload(
+            repositories=[Repository.from_model(r) for r in rows or []], user_errors=errors
+        )
 
     @strawberry.mutation(description="Delete a repository and what Atrium created on disk for it.")
     async def delete_repository(

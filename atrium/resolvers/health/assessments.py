@@ -30,7 +30,7 @@ from atrium.models.health import (
     Finding,
 )
 from atrium.models.health import DismissRule as DismissRuleRow
-from atrium.models.projects import ProjectRepository
+from atrium.models.projects import Project, ProjectRepository
 from atrium.models.repositories import Repository, RepositoryStatus
 from atrium.resolvers.access import not_found
 from atrium.resolvers.health import events
@@ -71,27 +71,42 @@ async def trigger_assessments(
         raise UserErrors.single(
             f"Not synced yet: {', '.join(not_ready)}", UserErrorCode.CONFLICT, ("repositoryId",)
         )
-    created = []
-    for repository in repositories:
-        assessment = Assessment(
-            organization_id=project.organization_id,
-            project_id=project.id,
-            repository_id=repository.id,
-            ref=ref,
-            trigger=trigger,
-            requested_by_id=context.principal.user_id,
-        )
-        session.add(assessment)
-        await session.flush()
-        await context.enqueue(
-            session,
-            ASSESS_JOB,
-            {"assessment_id": assessment.id},
-            organization_id=project.organization_id,
-        )
-        await events.emit(context, session, assessment, events.ASSESSMENT_QUEUED)
-        created.append(assessment)
-    return created
+    return [
+        await queue_assessment(context, session, project, repository, ref=ref, trigger=trigger)
+        for repository in repositories
+    ]
+
+
+async def queue_assessment(
+    context: Context,
+    session: AsyncSession,
+    project: Project,
+    repository: Repository,
+    *,
+    ref: str | None,
+    trigger: AssessmentTrigger,
+    scheduled_for: datetime | None = None,
+) -> Assessment:
+    """A PENDING assessment of ``repository`` for ``project``, its job and its event."""
+    assessment = Assessment(
+        organization_id=project.organization_id,
+        project_id=project.id,
+        repository_id=repository.id,
+        ref=ref,
+        trigger=trigger,
+        scheduled_for=scheduled_for,
+        requested_by_id=context.principal.user_id,
+    )
+    session.add(assessment)
+    await session.flush()
+    await context.enqueue(
+        session,
+        ASSESS_JOB,
+        {"assessment_id": assessment.id},
+        organization_id=project.organization_id,
+    )
+    await events.emit(context, session, assessment, events.ASSESSMENT_QUEUED)
+    return assessment
 
 
 def _dismiss_rules(rows: list[DismissRuleRow]) -> list[engine.DismissRule]:

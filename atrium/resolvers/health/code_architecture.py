@@ -26,11 +26,12 @@ from atrium.core.errors import UserError, UserErrorCode, UserErrors
 from atrium.core.jobs import JobContext, PermanentJobError, job_handler
 from atrium.core.policy import Action
 from atrium.engines import health as engine
-from atrium.models.architecture import Adr
+from atrium.models.architecture import Adr, AdrStatus
 from atrium.models.health import ArchitectureReview, AssessmentStatus, Convention, ConventionStatus
 from atrium.models.projects import Project, ProjectRepository
 from atrium.models.repositories import Repository, RepositoryStatus
 from atrium.resolvers.access import get_for_action, not_found
+from atrium.resolvers.architecture.documents import set_adr_status
 from atrium.resolvers.projects.projects import manageable
 from atrium.resolvers.repositories import git
 
@@ -242,10 +243,20 @@ async def update_adr(
     context_text: str | None,
     decision: str | None,
     consequences: str | None,
+    project_id: str | None = None,
+    status: AdrStatus | None = None,
+    superseded_by_id: str | None = None,
 ) -> Adr:
+    """Change an ADR's text and, when ``status`` is given, move it along its lifecycle."""
     adr = await get_for_action(context, session, Adr, adr_id, Action.WRITE)
+    if project_id is not None and adr.project_id != project_id:
+        raise not_found("Adr", adr_id, ("id",))
     if title is not None and not title.strip():
         raise UserErrors.single("Title can't be blank", UserErrorCode.REQUIRED, ("title",))
+    if status is not None:
+        await set_adr_status(
+            context, session, adr_id=adr.id, status=status, superseded_by_id=superseded_by_id
+        )
     for name, value in (
         ("title", title),
         ("context", context_text),

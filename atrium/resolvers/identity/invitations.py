@@ -24,6 +24,7 @@ from atrium.models.identity import (
 from atrium.resolvers.access import default_organization, get_for_action, not_found, require
 from atrium.resolvers.auth.accounts import normalize_email, validate_email
 from atrium.resolvers.identity.events import emit
+from atrium.resolvers.projects.projects import join_invited_projects
 
 INVITATION_PREFIX = "inv_tok_"
 
@@ -162,6 +163,8 @@ async def accept_invitation(context: Context, session: AsyncSession, token: str)
     invitation.accepted_at = datetime.now(UTC)
     invitation.accepted_by_id = user_id
     await session.flush()
+    # project invitations waiting for them to join come true now (Octokraft)
+    await join_invited_projects(session, invitation.organization_id, user_id, invitation.email)
     await emit(
         context,
         session,

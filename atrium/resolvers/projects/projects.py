@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.context import Context
 from atrium.core.errors import UserError, UserErrorCode, UserErrors
+from atrium.core.mailer import MailMessage
 from atrium.core.policy import Action, Role
+from atrium.engines.health.schedule import schedule_error
 from atrium.models.identity import Membership, User
 from atrium.models.projects import (
     Project,
@@ -28,8 +30,26 @@ from atrium.models.projects import (
 from atrium.models.repositories import Repository
 from atrium.resolvers.access import default_organization, get_for_action, not_found, require
 from atrium.resolvers.auth.accounts import normalize_email, validate_email
+from atrium.resolvers.identity.events import emit as emit_identity_event
 
 KEY = re.compile(r"^[A-Z][A-Z0-9]{1,19}$")
+# Settings read by automatic assessments (resolvers.health.triggers).
+SCHEDULE_SETTING = "assessment_schedule"  # cron expression (UTC) or @daily…; null: none
+PUSH_SETTING = "assess_on_push"  # assess a linked repository's new head on re-sync (true)
+
+
+def _settings_errors(settings: dict[str, Any] | None) -> list[UserError]:
+    errors = []
+    settings = settings or {}
+    expression = settings.get(SCHEDULE_SETTING)
+    message = schedule_error(expression) if expression is not None else None
+    if message:
+        errors.append(UserError(message, UserErrorCode.INVALID, ("settings", SCHEDULE_SETTING)))
+    if not isinstance(settings.get(PUSH_SETTING, True), bool):
+        errors.append(
+            UserError("Give true or false", UserErrorCode.INVALID, ("settings", PUSH_SETTING))
+        )
+    return errors
 
 
 def _errors(name: str | None, key: str | None, creating: bool) -> list[UserError]:
@@ -83,7 +103,7 @@ async def create_project(
 ) -> Project:
     organization_id = default_organization(context, organization_id)
     require(context, organization_id, Action.WRITE, field=("organizationId",))
-    errors = _errors(name, key, creating=True)
+    errors = _errors(name, key, creating=True) + _settings_errors(settings)
     if errors:
         raise UserErrors(errors)
     project = Project(
@@ -142,7 +162,7 @@ async def update_project(
     settings: dict[str, Any] | None,
 ) -> Project:
     project = await manageable(context, session, project_id)
-    errors = _errors(name, key, creating=False)
+    errors = _errors(name, key, creating=False) + _settings_errors(settings)
     if errors:
         raise UserErrors(errors)
     if name is not None:
@@ -256,7 +276,122 @@ async def invite_member(
             session.add(member)
         invitation.status = ProjectInvitationStatus.ACCEPTED
     await session.flush()
+    if user_id is None:  # not in the organization yet: tell them how to accept
+        link = (
+            f"{context.settings.public_url}/projects/{project.id}/invitations/{invitation.id}"
+            "/accept"
+        )
+        message = MailMessage(
+            to=email,
+            subject=f"You are invited to the project {project.name}",
+            body=f"Accept the invitation: {link}\nOr accept invitation {invitation.id} "
+            "once signed in.",
+            links=(link,),
+        )
+        context.after_commit(lambda: context.services.mailer.send(message))
     return invitation, member
+
+
+async def accept_invitation(
+    context: Context, session: AsyncSession, *, invitation_id: str, project_id: str | None = None
+) -> tuple[ProjectInvitation, ProjectMember]:
+    """The invitee (by email) joins the project; someone outside its organization joins that
+    too, as a MEMBER, if an organization admin sent the invitation (otherwise an admin must
+    invite them to the organization first, and joining it accepts the invitation)."""
+    user_id = context.principal.require_user()
+    field = ("id",)
+    invitation = await session.get(ProjectInvitation, invitation_id)
+    user = await session.get(User, user_id)
+    if (
+        invitation is None
+        or user is None
+        or normalize_email(user.email) != invitation.email  # strangers learn nothing
+        or (project_id is not None and invitation.project_id != project_id)
+    ):
+        raise not_found("ProjectInvitation", invitation_id, field)
+    if invitation.status is ProjectInvitationStatus.REVOKED:
+        raise UserErrors.single("Invitation was revoked", UserErrorCode.REVOKED, field)
+    if invitation.status is ProjectInvitationStatus.ACCEPTED:
+        raise UserErrors.single("Invitation already accepted", UserErrorCode.ALREADY_USED, field)
+    organization_id = invitation.organization_id
+    in_org = await session.scalar(
+        select(Membership.id).where(
+            Membership.organization_id == organization_id, Membership.user_id == user_id
+        )
+    )
+    if in_org is None:
+        inviter_role = await session.scalar(
+            select(Membership.role).where(
+                Membership.organization_id == organization_id,
+                Membership.user_id == invitation.invited_by_id,
+            )
+        )
+        if inviter_role not in (Role.OWNER, Role.ADMIN):
+            raise UserErrors.single(
+                "Join the organization first: ask one of its admins to invite you",
+                UserErrorCode.FORBIDDEN,
+                field,
+            )
+        membership = Membership(organization_id=organization_id, user_id=user_id, role=Role.MEMBER)
+        session.add(membership)
+        await session.flush()
+        await emit_identity_event(
+            context,
+            session,
+            "member.added",
+            organization_id,
+            membership.id,
+            user_id=user_id,
+            membership_id=membership.id,
+        )
+        context.principal = context.principal.with_role(organization_id, Role.MEMBER)
+    [member] = await join_invited_projects(
+        session, organization_id, user_id, invitation.email, [invitation]
+    )
+    return invitation, member
+
+
+async def join_invited_projects(
+    session: AsyncSession,
+    organization_id: str,
+    user_id: str,
+    email: str,
+    invitations: list[ProjectInvitation] | None = None,
+) -> list[ProjectMember]:
+    """Accept pending project invitations of ``email`` in an organization ``user_id`` is in
+    (all of them unless ``invitations`` are given); return the memberships."""
+    if invitations is None:
+        invitations = list(
+            (
+                await session.scalars(
+                    select(ProjectInvitation).where(
+                        ProjectInvitation.organization_id == organization_id,
+                        ProjectInvitation.email == normalize_email(email),
+                        ProjectInvitation.status == ProjectInvitationStatus.PENDING,
+                    )
+                )
+            ).all()
+        )
+    members = []
+    for invitation in invitations:
+        member = await session.scalar(
+            select(ProjectMember).where(
+                ProjectMember.project_id == invitation.project_id,
+                ProjectMember.user_id == user_id,
+            )
+        )
+        if member is None:
+            member = ProjectMember(
+                organization_id=organization_id,
+                project_id=invitation.project_id,
+                user_id=user_id,
+                role=invitation.role,
+            )
+            session.add(member)
+        invitation.status = ProjectInvitationStatus.ACCEPTED
+        members.append(member)
+    await session.flush()
+    return members
 
 
 async def link_repository(

@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import shutil
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,14 @@ from atrium.models.repositories import (
     Repository,
     RepositoryStatus,
 )
-from atrium.resolvers.access import default_organization, get_for_action, require
+from atrium.resolvers.access import default_organization, get_for_action, not_found, require
 from atrium.resolvers.repositories import git
 
 SYNC_JOB = "repository.sync"
+# Called in the sync's transaction when a re-sync finds the default branch's head moved
+# (a push): (context, session, repository, previous commit). Code health registers here.
+HeadMovedHook = Callable[[Context, AsyncSession, Repository, str], Awaitable[object]]
+HEAD_MOVED_HOOKS: list[HeadMovedHook] = []
 REMOTE_SCHEMES = frozenset({"https", "http", "ssh", "git"})
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 
@@ -138,6 +143,34 @@ async def resync_repository(
     return repository
 
 
+async def sync_repositories(
+    context: Context,
+    session: AsyncSession,
+    *,
+    organization_id: str | None,
+    repository_ids: list[str] | None,
+) -> list[Repository]:
+    """Re-sync an organization's repositories (or those named), as a push notification would.
+
+    A repository whose sync is already queued (PENDING) is left to it.
+    """
+    organization_id = default_organization(context, organization_id)
+    require(context, organization_id, Action.WRITE, field=("organizationId",))
+    stmt = select(Repository).where(Repository.organization_id == organization_id)
+    if repository_ids is not None:
+        stmt = stmt.where(Repository.id.in_(repository_ids))
+    repositories = list((await session.scalars(stmt.order_by(Repository.name))).all())
+    missing = [i for i in repository_ids or [] if i not in {r.id for r in repositories}]
+    if missing:
+        raise not_found("Repository", missing[0], ("repositoryIds",))
+    for repository in repositories:
+        if repository.status is not RepositoryStatus.PENDING:
+            repository.status = RepositoryStatus.PENDING
+            await queue_sync(context, session, repository)
+    await session.flush()
+    return repositories
+
+
 def _data_dir(settings: Any) -> Path:
     return Path(settings.data_dir).resolve()
 
@@ -146,10 +179,12 @@ def _data_dir(settings: Any) -> Path:
 async def sync_repository(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Clone (first time) or fetch a URL repository; check a local one; record its HEAD."""
     settings = job.services.settings
+    context = Context(db=job.db, settings=settings, services=job.services)
     async with job.db.sessionmaker() as session:
         repository = await session.get(Repository, payload["repository_id"])
         if repository is None:
             raise PermanentJobError("repository no longer exists")
+        branch, commit = repository.default_branch, repository.last_synced_commit
         repository.status = RepositoryStatus.SYNCING
         await session.commit()
         try:
@@ -171,8 +206,22 @@ async def sync_repository(job: JobContext, payload: dict[str, Any]) -> dict[str,
             repository.status, repository.error = RepositoryStatus.READY, None
         except git.GitError as error:
             repository.status, repository.error = RepositoryStatus.FAILED, error.message
+        moved = (
+            repository.status is RepositoryStatus.READY
+            and commit is not None
+            and branch == repository.default_branch
+            and repository.last_synced_commit != commit
+        )
+        if moved and commit is not None:  # in this transaction: a retry sees no move
+            for hook in HEAD_MOVED_HOOKS:
+                await hook(context, session, repository, commit)
         await session.commit()
-        return {"status": repository.status.value, "commit": repository.last_synced_commit}
+    await context.commit()  # after-commit work of the hooks (events, waking the worker)
+    return {
+        "status": repository.status.value,
+        "commit": repository.last_synced_commit,
+        "moved": moved,
+    }
 
 
 async def delete_repository(context: Context, session: AsyncSession, repository_id: str) -> str:

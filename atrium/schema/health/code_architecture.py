@@ -220,13 +220,19 @@ class CreateAdrInput:
     consequences: str | None = strawberry.field(default=None, description="What follows.")
 
 
-@strawberry.input(description="Changes to an ADR's text; omitted fields stay.")
+@strawberry.input(description="Changes to an ADR's text and status; omitted fields stay.")
 class UpdateAdrInput:
     id: strawberry.ID = strawberry.field(description="The ADR.")
     title: str | None = strawberry.field(default=None, description="Title.")
     context: str | None = strawberry.field(default=None, description="Context.")
     decision: str | None = strawberry.field(default=None, description="Decision.")
     consequences: str | None = strawberry.field(default=None, description="Consequences.")
+    status: architecture_models.AdrStatus | None = strawberry.field(
+        default=None, description="New status (PROPOSED → ACCEPTED → DEPRECATED/SUPERSEDED)."
+    )
+    superseded_by_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required for SUPERSEDED: the ADR that replaces it."
+    )
     project_id: strawberry.ID | None = strawberry.field(
         default=None, description="When given, the project it must belong to."
     )
@@ -296,7 +302,7 @@ class CodeArchitectureMutation:
         )
         return ProjectAdrPayload(adr=Adr.from_model(row) if row else None, user_errors=errors)
 
-    @strawberry.mutation(description="Change an ADR's text (its status: setAdrStatus).")
+    @strawberry.mutation(description="Change an ADR's text and status.")
     async def update_adr(self, info: AtriumInfo, input: UpdateAdrInput) -> ProjectAdrPayload:
         row, errors = await run_mutation(
             info,
@@ -308,6 +314,9 @@ class CodeArchitectureMutation:
                 context_text=input.context,
                 decision=input.decision,
                 consequences=input.consequences,
+                project_id=input.project_id,
+                status=input.status,
+                superseded_by_id=input.superseded_by_id,
             ),
         )
         return ProjectAdrPayload(adr=Adr.from_model(row) if row else None, user_errors=errors)

@@ -8,6 +8,8 @@ import strawberry
 from sqlalchemy import func, select
 
 from atrium.core.errors import NotFound
+from atrium.engines.health import Category
+from atrium.engines.health.scoring import CATEGORY_WEIGHTS
 from atrium.models import health as models
 from atrium.models.projects import Project
 from atrium.resolvers.health import assessments as assessment_service
@@ -31,6 +33,7 @@ from atrium.schema.health.types import (
     Finding,
     FindingCount,
     FindingStats,
+    HealthCategory,
     HealthDashboard,
 )
 
@@ -101,6 +104,42 @@ class HealthQuery:
         if row is None or (project_id is not None and row.project_id != project_id):
             raise NotFound("Assessment", id)
         return Assessment.from_model(row)
+
+    @strawberry.field(description="The eight health categories over the latest assessments.")
+    async def health_categories(
+        self, info: AtriumInfo, project_id: Annotated[strawberry.ID, _arg("The project.")]
+    ) -> list[HealthCategory]:
+        project = await require_project(info, project_id)
+        async with info.context.session() as session:
+            latest = (
+                await session.scalars(
+                    select(models.Assessment).where(
+                        models.Assessment.id.in_(loaders.latest_assessment_ids(project.id))
+                    )
+                )
+            ).all()
+            findings = loaders.open_findings(project.id).subquery()
+            counts: dict[str, int] = dict(
+                (
+                    await session.execute(
+                        select(findings.c.category, func.count()).group_by(findings.c.category)
+                    )
+                ).all()
+            )
+        return [_category(category, latest, counts) for category in Category]
+
+    @strawberry.field(description="A finding by ID (of this project, when given).")
+    async def finding(
+        self,
+        info: AtriumInfo,
+        id: Annotated[strawberry.ID, _arg("The finding.")],
+        project_id: Annotated[strawberry.ID | None, _arg("The project it must belong to.")] = None,
+    ) -> Finding:
+        info.context.principal.require_authenticated()
+        row = await info.context.loaders.get(loaders.findings_by_id).load(id)
+        if row is None or (project_id is not None and row.project_id != project_id):
+            raise NotFound("Finding", id)
+        return Finding.from_model(row)
 
     @strawberry.field(description="A project's assessments, newest first.")
     async def assessments(
@@ -233,6 +272,26 @@ class HealthQuery:
         return await statement_connection(
             info, stmt, model.id, DismissRule.from_model, first, after, last, before
         )
+
+
+def _category(category: Category, latest: Any, counts: dict[str, int]) -> HealthCategory:
+    """A category's score and density over assessments, each weighted by its lines."""
+    key = category.name
+    scored = [
+        (max(a.lines_of_code or 0, 1), c)
+        for a in latest
+        for c in a.categories
+        if str(c.get("category", "")).upper() == key
+    ]
+    lines = sum(n for n, _ in scored)
+    return HealthCategory(
+        key=key,
+        name=category.value.replace("_", " ").capitalize(),
+        weight=CATEGORY_WEIGHTS[category],
+        score=round(sum(n * c["score"] for n, c in scored) / lines, 1) if scored else None,
+        per_kloc=round(sum(n * c["per_kloc"] for n, c in scored) / lines, 3) if scored else None,
+        findings=int(counts.get(key, 0)),
+    )
 
 
 @strawberry.input(description="Assess a project's repositories (or one) now.")

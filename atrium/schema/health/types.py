@@ -51,6 +51,9 @@ class Assessment(Node):
     error: str | None = strawberry.field(description="Why it failed.")
     repository_id: strawberry.ID | None = strawberry.field(description="Repository assessed.")
     project_id: strawberry.ID = strawberry.field(description="The project.")
+    scheduled_for: datetime | None = strawberry.field(
+        description="The schedule slot it was made for (SCHEDULED assessments)."
+    )
     created_at: datetime = strawberry.field(description="When it was requested.")
     completed_at: datetime | None = strawberry.field(description="When it finished.")
 
@@ -80,6 +83,7 @@ class Assessment(Node):
             error=row.error,
             repository_id=strawberry.ID(row.repository_id) if row.repository_id else None,
             project_id=strawberry.ID(row.project_id),
+            scheduled_for=row.scheduled_for,
             created_at=row.created_at,
             completed_at=row.completed_at,
         )
@@ -192,6 +196,20 @@ class FindingStats:
     by_severity: list[FindingCount] = strawberry.field(description="Per severity.")
     by_category: list[FindingCount] = strawberry.field(description="Per category.")
     top_rules: list[FindingCount] = strawberry.field(description="The ten commonest rules.")
+
+
+@strawberry.type(description="A health category over a project's latest assessments.")
+class HealthCategory:
+    key: str = strawberry.field(description="e.g. SECURITY, RUNTIME_RISKS.")
+    name: str = strawberry.field(description="e.g. Security, Runtime risks.")
+    weight: float = strawberry.field(description="Weight in the overall score (security 2).")
+    score: float | None = strawberry.field(
+        description="0-100, the latest assessments' scores weighted by lines (null: none yet)."
+    )
+    per_kloc: float | None = strawberry.field(
+        description="Severity-weighted findings per 1,000 lines, weighted likewise."
+    )
+    findings: int = strawberry.field(description="Open (not dismissed) findings in it.")
 
 
 @strawberry.type(description="A project's health at a glance: the latest result and the trend.")
