@@ -24,6 +24,8 @@ from atrium.resolvers.health import (
 from atrium.resolvers.repositories import repositories  # registers repository.sync
 from atrium.resolvers.threads import replies  # registers the thread.reply job
 from atrium.resolvers.webhooks import delivery as webhooks
+from atrium.resolvers.workflows import execution as workflow_execution  # workflow.* jobs
+from atrium.resolvers.workflows import routines  # routine.tick (periodic) and routine.fire
 from atrium.rest.router import mount_rest
 from atrium.schema import create_schema
 from atrium.web.graphiql import STATIC_DIR, graphiql, wants_html
@@ -44,8 +46,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     # job handlers register on import
     assert replies.REPLY_JOB and repositories.SYNC_JOB and assessments.ASSESS_JOB
     assert pull_requests.PR_JOB and code_architecture.REVIEW_JOB and triggers.SCHEDULE_JOB
-    if webhooks.on_event not in services.event_hooks:
-        services.event_hooks.append(webhooks.on_event)
+    assert workflow_execution.NODE_JOB and routines.TICK_JOB
+    for hook in (webhooks.on_event, routines.on_event):
+        if hook not in services.event_hooks:
+            services.event_hooks.append(hook)
     state = AppState(settings=settings, db=db, services=services, schema=create_schema(settings))
 
     @asynccontextmanager

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     run_worker: bool = True  # run jobs inside the server process (set false with `atrium worker`)
     worker_concurrency: int = 4
     job_retry_base_seconds: float = 1.0  # first retry after ~1-2 s, doubling each attempt
+    # How long a claimed job is a worker's; renewed while it runs. A job of a worker that
+    # died is taken over once its lease lapses.
+    job_lease_seconds: float = 30.0
 
     # WebSocket subscriptions
     ws_legacy_protocol: bool = False  # also accept the legacy `graphql-ws` subprotocol
@@ -98,12 +101,24 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = 60.0
     llm_history_messages: int = 50  # thread messages sent with each reply
 
+    # Workflows: `bash` nodes run shell commands on the server; None: allowed except in
+    # production (Archon runs them on the developer's machine, a shared server should not).
+    workflow_bash: bool | None = None
+    workflow_node_timeout_seconds: float = 600.0  # a bash or prompt node without `timeout`
+    workflow_cancel_poll_seconds: float = 0.5  # how soon a cancel stops in-flight nodes
+    workflow_output_limit: int = 262_144  # characters of a node's output kept
+    routine_tick_seconds: float = 15.0  # how often schedules are checked
+
     log_level: str = "INFO"
     log_json: bool = True
 
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def workflow_bash_enabled(self) -> bool:
+        return self.workflow_bash if self.workflow_bash is not None else not self.is_production
 
     @property
     def ide_enabled(self) -> bool:

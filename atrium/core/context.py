@@ -53,6 +53,9 @@ class Context:
         self.loaders = LoaderRegistry(self)
         self.response_headers: dict[str, str] = {}
         self.rate_limit: RateLimitState | None = None
+        # Set while a routine fires: what it does must not fire routines in turn (a
+        # routine on thread.created that creates a thread would loop forever).
+        self.firing_routine_id: str | None = None
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
         self._after_commit: list[AfterCommit] = []

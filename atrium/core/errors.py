@@ -39,6 +39,7 @@ class UserErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     ALREADY_EXISTS = "ALREADY_EXISTS"
     LAST_OWNER = "LAST_OWNER"
+    INVALID_TRANSITION = "INVALID_TRANSITION"  # e.g. approving a workflow run that is not paused
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     EXPIRED = "EXPIRED"
     REVOKED = "REVOKED"

@@ -43,6 +43,7 @@ class Services:
             self,
             concurrency=settings.worker_concurrency,
             backoff_base=settings.job_retry_base_seconds,
+            lease_seconds=settings.job_lease_seconds,
         )
 
     async def start(self, *, with_worker: bool | None = None) -> None:

@@ -12,6 +12,7 @@ from atrium.models import (
     repositories,
     threads,
     webhooks,
+    workflows,
     workspace,
 )
 from atrium.models.base import Base
@@ -29,5 +30,6 @@ __all__ = [
     "repositories",
     "threads",
     "webhooks",
+    "workflows",
     "workspace",
 ]

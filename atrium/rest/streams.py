@@ -50,7 +50,65 @@ def archon_event(result: dict[str, Any]) -> tuple[str, Any] | None:
     return None
 
 
+DASHBOARD_STREAM = """
+subscription ArchonDashboard {
+  dashboardEvents { type runId workflowName status nodeId data occurredAt }
+}
+"""
+
+_NODE_STATUS = {
+    "NODE_STARTED": "running",
+    "NODE_COMPLETED": "completed",
+    "NODE_FAILED": "failed",
+    "NODE_SKIPPED": "skipped",
+    "NODE_CANCELLED": "cancelled",
+}
+
+
+def dashboard_event(result: dict[str, Any]) -> tuple[str, Any] | None:
+    """``dashboardEvents`` as Archon's ``workflow_status`` and ``dag_node`` events."""
+    if result.get("errors"):
+        error = result["errors"][0]
+        return "error", {
+            "message": error.get("message"),
+            "code": error.get("extensions", {}).get("code"),
+        }
+    event = (result.get("data") or {}).get("dashboardEvents") or {}
+    kind = event.get("type")
+    base = {"runId": event.get("runId"), "workflowName": event.get("workflowName")}
+    data = event.get("data") or {}
+    if kind == "WORKFLOW_STATUS":
+        return "workflow_status", {
+            **base,
+            "status": str(event.get("status", "")).lower(),
+            "error": data.get("error"),
+            "timestamp": event.get("occurredAt"),
+        }
+    if kind in _NODE_STATUS:
+        return "dag_node", {
+            **base,
+            "nodeId": event.get("nodeId"),
+            "status": _NODE_STATUS[kind],
+            "reason": data.get("reason"),
+            "error": data.get("error"),
+            "timestamp": event.get("occurredAt"),
+        }
+    return None
+
+
 def mount_streams(app: FastAPI, state: AppState) -> None:
+    async def archon_dashboard(request: Request) -> Response:
+        subscription = SubscriptionRequest(DASHBOARD_STREAM, {}, "ArchonDashboard")
+        return await stream_subscription(state, request, subscription, dashboard_event)
+
+    # before /api/stream/{conversationId}, which would take "__dashboard__" for an id
+    app.add_api_route(
+        "/rest/archon/api/stream/__dashboard__",
+        archon_dashboard,
+        methods=["GET"],
+        include_in_schema=False,
+    )
+
     async def archon_stream(request: Request) -> Response:
         subscription = SubscriptionRequest(
             ARCHON_STREAM, {"id": request.path_params["conversationId"]}, "ArchonStream"

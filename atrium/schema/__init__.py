@@ -44,12 +44,17 @@ from atrium.schema.threads.operations import ThreadMutation, ThreadQuery
 from atrium.schema.threads.types import NODE_TYPES as THREAD_NODES
 from atrium.schema.webhooks import NODE_TYPES as WEBHOOK_NODES
 from atrium.schema.webhooks import WebhookMutation
+from atrium.schema.workflows.operations import NODE_TYPES as WORKFLOW_NODES
+from atrium.schema.workflows.operations import WorkflowMutation, WorkflowQuery
+from atrium.schema.workflows.routines import NODE_TYPES as ROUTINE_NODES
+from atrium.schema.workflows.routines import RoutineMutation, RoutineQuery
 from atrium.schema.workspace import NODE_TYPES as WORKSPACE_NODES
 from atrium.schema.workspace import WorkspaceMutation, WorkspaceQuery
 from atrium.subscriptions.architecture import ArchitectureSubscription
 from atrium.subscriptions.identity import IdentitySubscription
 from atrium.subscriptions.projects import ProjectSubscription
 from atrium.subscriptions.threads import ThreadSubscription
+from atrium.subscriptions.workflows import WorkflowSubscription
 
 NODE_RESOLVERS = {
     **IDENTITY_NODES,
@@ -64,6 +69,8 @@ NODE_RESOLVERS = {
     **HEALTH_NODES,
     **PULL_REQUEST_NODES,
     **CODE_ARCHITECTURE_NODES,
+    **WORKFLOW_NODES,
+    **ROUTINE_NODES,
 }
 
 for _prefix, (_, _convert) in NODE_RESOLVERS.items():
@@ -86,6 +93,8 @@ class Query(
     HealthQuery,
     PullRequestQuery,
     CodeArchitectureQuery,
+    WorkflowQuery,
+    RoutineQuery,
 ):
     pass
 
@@ -108,6 +117,8 @@ class Mutation(
     HealthMutation,
     PullRequestMutation,
     CodeArchitectureMutation,
+    WorkflowMutation,
+    RoutineMutation,
 ):
     pass
 
@@ -116,7 +127,11 @@ class Mutation(
     description="The subscription root: live events over WebSocket (graphql-transport-ws)."
 )
 class Subscription(
-    IdentitySubscription, ArchitectureSubscription, ThreadSubscription, ProjectSubscription
+    IdentitySubscription,
+    ArchitectureSubscription,
+    ThreadSubscription,
+    ProjectSubscription,
+    WorkflowSubscription,
 ):
     pass
 

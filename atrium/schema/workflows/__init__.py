@@ -1,0 +1,1 @@
+"""Workflows (Archon) in the graph."""
