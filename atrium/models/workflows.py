@@ -117,7 +117,7 @@ class WorkflowNodeRun(Base):
     iteration: Mapped[int] = mapped_column(Integer, default=0)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     rework_reason: Mapped[str | None] = mapped_column(Text)
-    lease: Mapped[str | None] = mapped_column(String(40))  # the job running it now
+    lease: Mapped[str | None] = mapped_column(String(60))  # "job id:attempt" running it
     output: Mapped[Any] = mapped_column(JSON, nullable=True)
     output_text: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)

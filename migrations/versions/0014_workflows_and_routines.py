@@ -144,7 +144,7 @@ def upgrade() -> None:
     sa.Column('iteration', sa.Integer(), nullable=False),
     sa.Column('rework_count', sa.Integer(), nullable=False),
     sa.Column('rework_reason', sa.Text(), nullable=True),
-    sa.Column('lease', sa.String(length=40), nullable=True),
+    sa.Column('lease', sa.String(length=60), nullable=True),
     sa.Column('output', sa.JSON(), nullable=True),
     sa.Column('output_text', sa.Text(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),

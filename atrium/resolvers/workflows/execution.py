@@ -242,6 +242,9 @@ class NodeResult:
 async def run_node(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     context = _job_context(job)
     run_id, node_id = payload["run_id"], payload["node_id"]
+    # The job's ID and attempt: a worker that takes over a job whose lease lapsed runs
+    # the same job at a later attempt, and must fence off the one it replaced.
+    lease = f"{job.job_id}:{job.attempt}"
     try:
         async with context.session() as session:
             run = await session.get(WorkflowRun, run_id, populate_existing=True)
@@ -255,16 +258,27 @@ async def run_node(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
                 await _move(session, row, row.status, status=NodeStatus.CANCELLED)
                 await context.commit()
                 return {"status": NodeStatus.CANCELLED.value}
-            await _move(
-                session,
-                row,
-                row.status,
-                status=NodeStatus.RUNNING,
-                lease=job.job_id,
-                attempts=row.attempts + 1,
-                started_at=datetime.now(UTC),
-                error=None,
+            taken = await session.execute(
+                update(WorkflowNodeRun)
+                .where(
+                    WorkflowNodeRun.id == row.id,
+                    WorkflowNodeRun.status == row.status,
+                    # fenced: whoever held it before is the one we saw (or nobody)
+                    WorkflowNodeRun.lease.is_(None)
+                    if row.lease is None
+                    else WorkflowNodeRun.lease == row.lease,
+                )
+                .values(
+                    status=NodeStatus.RUNNING,
+                    lease=lease,
+                    attempts=row.attempts + 1,
+                    started_at=datetime.now(UTC),
+                    updated_at=datetime.now(UTC),
+                    error=None,
+                )
             )
+            if not taken.rowcount:  # type: ignore[attr-defined]
+                return {"status": "SUPERSEDED"}  # another worker took it meanwhile
             node = _definition(run).node(node_id)
             await events.emit(
                 context,
@@ -283,10 +297,10 @@ async def run_node(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
             outcome = stopped
         except (NodeFailed, ProviderError) as error:
             if isinstance(error, ProviderError) and error.retryable and not job.last_attempt:
-                await _release(context, run, node_id, job.job_id)
+                await _release(context, run, node_id, lease)
                 raise  # the job system retries it with backoff
             outcome = error
-        return await _finish(context, run, node, job.job_id, outcome)
+        return await _finish(context, run, node, lease, outcome)
     finally:
         await context.close()
 
