@@ -120,9 +120,11 @@ def load_specs(schema: GraphQLSchema, directory: Path = OPERATIONS_DIR) -> list[
     problems: list[str] = []
     specs: list[RouteSpec] = []
     for file in sorted(directory.glob("*.graphql")):
-        product = PRODUCTS.get(file.stem)
+        # `archestra.graphql`, or one file per domain: `archestra.mcp.graphql`
+        name = file.stem.split(".")[0]
+        product = PRODUCTS.get(name)
         if product is None:
-            problems.append(f"{file.name}: no product named {file.stem!r}")
+            problems.append(f"{file.name}: no product named {name!r}")
             continue
         try:
             document = parse(file.read_text())
