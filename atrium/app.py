@@ -21,6 +21,7 @@ from atrium.resolvers.health import (
     pull_requests,  # registers health.pull_request
     triggers,  # registers health.schedule (periodic) and PUSH assessments on re-sync
 )
+from atrium.resolvers.knowledge import bases as knowledge  # knowledge.sync and .tick
 from atrium.resolvers.repositories import repositories  # registers repository.sync
 from atrium.resolvers.threads import replies  # registers the thread.reply job
 from atrium.resolvers.webhooks import delivery as webhooks
@@ -46,7 +47,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     # job handlers register on import
     assert replies.REPLY_JOB and repositories.SYNC_JOB and assessments.ASSESS_JOB
     assert pull_requests.PR_JOB and code_architecture.REVIEW_JOB and triggers.SCHEDULE_JOB
-    assert workflow_execution.NODE_JOB and routines.TICK_JOB
+    assert workflow_execution.NODE_JOB and routines.TICK_JOB and knowledge.SYNC_JOB
     for hook in (webhooks.on_event, routines.on_event):
         if hook not in services.event_hooks:
             services.event_hooks.append(hook)

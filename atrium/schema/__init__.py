@@ -34,6 +34,8 @@ from atrium.schema.identity.profile import ProfileMutation
 from atrium.schema.identity.queries import IdentityQuery
 from atrium.schema.identity.types import NODE_TYPES as IDENTITY_NODES
 from atrium.schema.jobs import NODE_TYPES as JOB_NODES
+from atrium.schema.knowledge import NODE_TYPES as KNOWLEDGE_NODES
+from atrium.schema.knowledge import KnowledgeMutation, KnowledgeQuery
 from atrium.schema.node import node_query
 from atrium.schema.projects import NODE_TYPES as PROJECT_NODES
 from atrium.schema.projects import ProjectMutation, ProjectQuery
@@ -71,6 +73,7 @@ NODE_RESOLVERS = {
     **CODE_ARCHITECTURE_NODES,
     **WORKFLOW_NODES,
     **ROUTINE_NODES,
+    **KNOWLEDGE_NODES,
 }
 
 for _prefix, (_, _convert) in NODE_RESOLVERS.items():
@@ -95,6 +98,7 @@ class Query(
     CodeArchitectureQuery,
     WorkflowQuery,
     RoutineQuery,
+    KnowledgeQuery,
 ):
     pass
 
@@ -119,6 +123,7 @@ class Mutation(
     CodeArchitectureMutation,
     WorkflowMutation,
     RoutineMutation,
+    KnowledgeMutation,
 ):
     pass
 

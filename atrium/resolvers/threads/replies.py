@@ -29,6 +29,7 @@ from atrium.models.threads import (
 )
 from atrium.providers.base import ChatMessage, Delta, ProviderConfig, ProviderError, Usage
 from atrium.providers.factory import create_provider
+from atrium.resolvers.knowledge.search import agent_context
 from atrium.resolvers.threads import events
 from atrium.resolvers.threads.messages import REPLY_JOB
 
@@ -202,6 +203,9 @@ async def _start_turn(
         history = await _history(
             session, thread, agent, question, context.settings.llm_history_messages
         )
+        knowledge = await agent_context(context, session, agent.id, question.content)
+        if knowledge is not None:  # cited passages of the agent's knowledge bases
+            history.insert(1 if agent.system_prompt else 0, ChatMessage("system", knowledge))
         await events.emit(context, session, thread, events.MESSAGE_CREATED, message_id=reply.id)
     await context.commit()
     await events.publish_now(

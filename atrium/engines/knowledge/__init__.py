@@ -1,0 +1,1 @@
+"""Knowledge-base text processing: pure, no I/O."""
