@@ -32,6 +32,7 @@ from atrium.schema import create_schema
 from atrium.web.graphiql import STATIC_DIR, graphiql, wants_html
 from atrium.web.graphql_http import graphql_http
 from atrium.web.health import health, metrics, ready
+from atrium.web.llm_proxy import chat_completions
 from atrium.web.sse import graphql_sse
 from atrium.web.state import AppState
 from atrium.web.ws import graphql_ws
@@ -87,6 +88,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_api_route("/health", health, methods=["GET"], include_in_schema=False)
     app.add_api_route("/health/ready", ready, methods=["GET"], include_in_schema=False)
     app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
+    app.add_api_route(  # OpenAI-compatible LLM proxy (not GraphQL: SDK clients)
+        "/llm/{proxy_id}/v1/chat/completions",
+        chat_completions,
+        methods=["POST"],
+        include_in_schema=False,
+    )
     mount_rest(app, state)
     if STATIC_DIR.exists():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -36,6 +36,9 @@ from atrium.schema.identity.types import NODE_TYPES as IDENTITY_NODES
 from atrium.schema.jobs import NODE_TYPES as JOB_NODES
 from atrium.schema.knowledge import NODE_TYPES as KNOWLEDGE_NODES
 from atrium.schema.knowledge import KnowledgeMutation, KnowledgeQuery
+from atrium.schema.llm.operations import NODE_TYPES as LLM_NODES
+from atrium.schema.llm.operations import LlmMutation, LlmQuery
+from atrium.schema.llm.statistics import StatisticsQuery
 from atrium.schema.node import node_query
 from atrium.schema.projects import NODE_TYPES as PROJECT_NODES
 from atrium.schema.projects import ProjectMutation, ProjectQuery
@@ -74,6 +77,7 @@ NODE_RESOLVERS = {
     **WORKFLOW_NODES,
     **ROUTINE_NODES,
     **KNOWLEDGE_NODES,
+    **LLM_NODES,
 }
 
 for _prefix, (_, _convert) in NODE_RESOLVERS.items():
@@ -99,6 +103,8 @@ class Query(
     WorkflowQuery,
     RoutineQuery,
     KnowledgeQuery,
+    LlmQuery,
+    StatisticsQuery,
 ):
     pass
 
@@ -124,6 +130,7 @@ class Mutation(
     WorkflowMutation,
     RoutineMutation,
     KnowledgeMutation,
+    LlmMutation,
 ):
     pass
 

@@ -1,0 +1,67 @@
+"""The LLM proxy, the pure part: prices, usage-limit windows and rules, statistics.
+
+- `cost_of(model, input_tokens, output_tokens)` prices a call from the shipped table
+  (``data/prices.json``, with its source and date);
+- `window_at(interval, now, anchor)` is a limit's current window and next reset;
+- `applicable`, `crossed` decide which limits a call counts against and which warning
+  thresholds (80%, 100%) a change of usage crosses;
+- `timeframe`, `group_usage` cut a range into buckets and build series per key.
+
+Nothing here touches a database, the network or the clock.
+"""
+
+from atrium.engines.llm.limits import (
+    THRESHOLDS,
+    LimitEntity,
+    LimitRule,
+    LimitType,
+    Subject,
+    applicable,
+    crossed,
+    is_exhausted,
+    remaining,
+)
+from atrium.engines.llm.prices import Cost, ModelPrice, PriceTable, cost_of, default_prices
+from atrium.engines.llm.statistics import (
+    TIMEFRAMES,
+    Group,
+    Timeframe,
+    TimeframeError,
+    Totals,
+    UsageRow,
+    group_usage,
+    timeframe,
+    total_series,
+)
+from atrium.engines.llm.windows import Clock, LimitInterval, Window, system_clock, window_at
+
+__all__ = [
+    "THRESHOLDS",
+    "TIMEFRAMES",
+    "Clock",
+    "Cost",
+    "Group",
+    "LimitEntity",
+    "LimitInterval",
+    "LimitRule",
+    "LimitType",
+    "ModelPrice",
+    "PriceTable",
+    "Subject",
+    "Timeframe",
+    "TimeframeError",
+    "Totals",
+    "UsageRow",
+    "Window",
+    "applicable",
+    "cost_of",
+    "crossed",
+    "default_prices",
+    "group_usage",
+    "is_exhausted",
+    "remaining",
+    "system_clock",
+    "timeframe",
+    "total_series",
+    "window_at",
+]

@@ -1,0 +1,142 @@
+"""Usage statistics, the pure part: timeframes, time buckets and series.
+
+Archestra's timeframes are ``5m``, ``15m``, ``30m``, ``1h``, ``24h``, ``7d``, ``30d``,
+``90d`` and ``12m`` (twelve months), or a custom range. Each range is cut into at most
+~60 equal buckets of a round size, and a series has a point for every bucket, empty ones
+included, so charts need no gap filling.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+TIMEFRAMES: dict[str, timedelta] = {
+    "5m": timedelta(minutes=5),
+    "15m": timedelta(minutes=15),
+    "30m": timedelta(minutes=30),
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "90d": timedelta(days=90),
+    "12m": timedelta(days=365),
+}
+BUCKETS = (
+    timedelta(seconds=10),
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=6),
+    timedelta(days=1),
+    timedelta(days=7),
+)
+MAX_POINTS = 60
+MAX_RANGE = timedelta(days=400)
+_CUSTOM = re.compile(r"^(\d+)([mhdw])$")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class TimeframeError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Timeframe:
+    start: datetime
+    end: datetime
+    bucket: timedelta
+
+    def bucket_of(self, moment: datetime) -> datetime:
+        """The start of the bucket holding ``moment`` (buckets are aligned to the epoch)."""
+        return EPOCH + ((moment - EPOCH) // self.bucket) * self.bucket
+
+    def bucket_starts(self) -> list[datetime]:
+        starts, moment = [], self.bucket_of(self.start)
+        while moment < self.end:
+            starts.append(moment)
+            moment += self.bucket
+        return starts
+
+
+def bucket_for(span: timedelta) -> timedelta:
+    for size in BUCKETS:
+        if span / size <= MAX_POINTS:
+            return size
+    return BUCKETS[-1]
+
+
+def timeframe(
+    name: str | None, now: datetime, start: datetime | None = None, end: datetime | None = None
+) -> Timeframe:
+    """A named timeframe ending now, or the custom range ``start``..``end`` (end: now)."""
+    if start is not None:
+        end = end or now
+        if end <= start:
+            raise TimeframeError("`from` must be before `to`")
+        if end - start > MAX_RANGE:
+            raise TimeframeError("A custom range spans at most 400 days")
+        return Timeframe(start, end, bucket_for(end - start))
+    span = TIMEFRAMES.get(name or "24h")
+    if span is None:
+        raise TimeframeError(
+            f"Unknown timeframe {name!r}: one of {', '.join(TIMEFRAMES)} or a custom range"
+        )
+    return Timeframe(now - span, now, bucket_for(span))
+
+
+@dataclass
+class Totals:
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+
+    def add(self, input_tokens: int, output_tokens: int, cost: float, requests: int = 1) -> None:
+        self.requests += requests
+        self.input_tokens += input_tokens
+        self.output_tokens += output_tokens
+        self.cost += cost
+
+
+@dataclass
+class Group:
+    key: str | None  # team, agent or model; None: requests without one
+    totals: Totals = field(default_factory=Totals)
+    series: dict[datetime, Totals] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    key: str | None
+    at: datetime
+    input_tokens: int
+    output_tokens: int
+    cost: float
+
+
+def group_usage(rows: Iterable[UsageRow], frame: Timeframe) -> list[Group]:
+    """Totals and a full series per key, largest cost first (then most requests, key)."""
+    groups: dict[str | None, Group] = {}
+    starts = frame.bucket_starts()
+    for row in rows:
+        group = groups.get(row.key)
+        if group is None:
+            group = groups[row.key] = Group(row.key, series={s: Totals() for s in starts})
+        group.totals.add(row.input_tokens, row.output_tokens, row.cost)
+        point = group.series.setdefault(frame.bucket_of(row.at), Totals())
+        point.add(row.input_tokens, row.output_tokens, row.cost)
+    return sorted(groups.values(), key=lambda g: (-g.totals.cost, -g.totals.requests, g.key or ""))
+
+
+def total_series(groups: Iterable[Group], frame: Timeframe) -> dict[datetime, Totals]:
+    series = {s: Totals() for s in frame.bucket_starts()}
+    for group in groups:
+        for at, point in group.series.items():
+            series.setdefault(at, Totals()).add(
+                point.input_tokens, point.output_tokens, point.cost, point.requests
+            )
+    return series

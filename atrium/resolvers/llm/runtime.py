@@ -1,0 +1,132 @@
+"""Per-process state of the LLM proxy: the clock, one pooled HTTP client, short caches.
+
+The hot path (a call through ``/llm/{proxyId}``) must not read its configuration from
+the database on every call: a proxy's upstream, a virtual key and an organization's
+limit definitions are cached here for ``CACHE_SECONDS``. Changes made through this
+process drop the entries at once; other processes see them within ``CACHE_SECONDS``.
+Usage itself is never cached: counters are read fresh before every call.
+
+The clock is injectable (tests move it to see limits reset); every timestamp the proxy
+writes and every window it computes comes from it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from atrium.engines.llm import Clock, LimitInterval, LimitRule, system_clock
+
+CACHE_SECONDS = 5.0
+UPSTREAM_TIMEOUT = httpx.Timeout(connect=10.0, read=300.0, write=60.0, pool=10.0)
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class TtlCache(Generic[K, V]):
+    def __init__(self, seconds: float, now: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.now = now
+        self._items: dict[K, tuple[float, V]] = {}
+
+    def get(self, key: K) -> V | None:
+        item = self._items.get(key)
+        if item is None or item[0] < self.now():
+            return None
+        return item[1]
+
+    def put(self, key: K, value: V) -> V:
+        if len(self._items) > 10_000:
+            self._items.clear()
+        self._items[key] = (self.now() + self.seconds, value)
+        return value
+
+    def drop(self, key: K) -> None:
+        self._items.pop(key, None)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """An LLM_PROXY agent as the hot path needs it."""
+
+    id: str
+    organization_id: str
+    name: str
+    base_url: str | None
+    api_key: str | None
+    model: str | None
+    team_ids: frozenset[str]
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    id: str
+    organization_id: str
+    agent_id: str
+    key_hash: str
+    user_id: str | None
+    team_id: str | None
+    expires_at: Any  # datetime | None
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class CachedLimit:
+    rule: LimitRule
+    interval: LimitInterval
+    anchor_at: Any  # datetime
+
+
+@dataclass
+class LlmRuntime:
+    clock: Clock = system_clock
+    proxies: TtlCache[str, ProxyConfig | None] = field(
+        default_factory=lambda: TtlCache(CACHE_SECONDS)
+    )
+    keys: TtlCache[str, KeyEntry | None] = field(default_factory=lambda: TtlCache(CACHE_SECONDS))
+    limits: TtlCache[str, list[CachedLimit]] = field(
+        default_factory=lambda: TtlCache(CACHE_SECONDS)
+    )
+    _http: httpx.AsyncClient | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """One pooled client for every upstream: no TCP or TLS handshake per call."""
+        if self._http is None or self._http.is_closed:
+            self._http = httpx.AsyncClient(
+                timeout=UPSTREAM_TIMEOUT,
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                follow_redirects=False,
+            )
+        return self._http
+
+    def forget(self) -> None:
+        self.proxies.clear()
+        self.keys.clear()
+        self.limits.clear()
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+
+def llm_runtime(services: Any) -> LlmRuntime:
+    """The process's runtime, kept on the shared services object."""
+    if services is None:
+        return _DETACHED
+    runtime = getattr(services, "llm_runtime", None)
+    if runtime is None:
+        runtime = LlmRuntime()
+        services.llm_runtime = runtime
+    return runtime
+
+
+_DETACHED = LlmRuntime()  # contexts without services (scripts, some tests)

@@ -1,0 +1,1 @@
+"""LLM proxies in the graph: virtual keys, usage limits, recorded calls, statistics."""
