@@ -9,8 +9,10 @@ leaves nothing half-written.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -26,8 +28,20 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def json_loads(text: str | bytes) -> Any:
+    """Read a JSON column: orjson, several times faster than the standard library (a
+    page of 1,000 messages reads 1,000 ``parts``), and the standard library for what
+    orjson refuses but ``json`` accepts (``NaN``, integers beyond 64 bits, lone
+    surrogates), so that every stored value reads back as before."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine with the per-backend settings Atrium relies on."""
+    kwargs.setdefault("json_deserializer", json_loads)
     if is_sqlite(url):
         memory = make_url(url).database in (None, "", ":memory:")
         options: dict[str, Any] = {"connect_args": {"timeout": 30}}

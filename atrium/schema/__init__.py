@@ -10,6 +10,7 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 
 from atrium.core.config import Settings
+from atrium.core.execution import FastSchema
 from atrium.core.graphql import ProtectionExtension
 from atrium.core.ids import register_prefix
 from atrium.core.limits import alias_limit_rule, depth_limit_rule
@@ -148,7 +149,7 @@ class Subscription(
     pass
 
 
-class AtriumSchema(strawberry.Schema):
+class AtriumSchema(FastSchema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Errors are logged once, when formatted (``core.graphql.format_error``): expected
         ones (codes) are not logged at all, unexpected ones with their request id."""

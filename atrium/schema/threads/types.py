@@ -93,10 +93,12 @@ class Message(Node):
         asks for that when the query selects ``author``)."""
         if self.author_user_id is None:
             return None
-        row = info.context.loaders.peek(identity_loaders.users_by_id, self.author_user_id)
-        if row is NOT_LOADED:
+        user = info.context.loaders.peek_converted(
+            identity_loaders.users_by_id, self.author_user_id, User.from_model
+        )
+        if user is NOT_LOADED:
             return resolve_later(load_user(info, self.author_user_id))
-        return User.from_model(row) if row else None
+        return user
 
     @strawberry.field(description="The agent that wrote it.")
     async def agent(self, info: AtriumInfo) -> Agent | None:

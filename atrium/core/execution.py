@@ -1,0 +1,347 @@
+"""How Atrium executes operations: Strawberry's executor minus per-field overhead where a
+field is a plain attribute or a plain method.
+
+A nested read spends most of its time in the executor rather than in SQL: 50 threads x
+20 messages x ``{ id content createdAt author { id name } }`` is about 5,000 scalar
+fields, and graphql-core handles each one alike, whatever it is: a ``Path`` entry, a
+``GraphQLResolveInfo`` of 16 items, the field's resolver (Strawberry's
+``_get_basic_result``, which calls ``getattr``), then ``complete_value`` twice (non-null,
+then leaf) to serialise the value. About 5 µs a field, most of a request's CPU
+(bench/bench_nested_read.py).
+
+:class:`AtriumExecutionContext` answers a *basic* field (a Strawberry field without a
+resolver or field extensions, i.e. an attribute) of a scalar or enum type by reading the
+attribute and serialising it in one step. The result is the same; anything out of the
+ordinary (an exception, ``None`` for a non-null field, a value the scalar refuses, an
+awaitable, middleware from a schema extension's ``resolve`` hook) takes graphql-core's
+own path instead, which reads the attribute again and reports exactly as it always
+does. It also completes an object value that is an instance of exactly its type's class
+by executing its fields at once, where graphql-core would first dispatch on the type
+(non-null, list, leaf, abstract, object) and call the type's ``is_type_of`` check, which
+such a value passes by construction.
+
+:func:`streamline_resolvers` gives a resolver without arguments (``Message.author``,
+``Connection.nodes``…) a direct call of its method in place of Strawberry's generic
+wrapper, which converts (no) arguments, chains (no) field extensions and goes through
+four calls per value: a few µs, for each of the 1,000 messages' ``author``.
+
+:class:`FastSchema` is a Strawberry schema with both.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any, NamedTuple, cast
+
+import strawberry
+from graphql import (
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
+from strawberry.types.field import StrawberryField
+
+# Values that are never awaitable nor exceptions, checked by exact type first.
+_PLAIN_TYPES = frozenset({str, int, float, bool, datetime, date})
+DOCUMENT_CACHE_SIZE = 256
+_SLOW: Any = object()  # "take graphql-core's path", distinct from any attribute value
+
+
+class _Attribute(NamedTuple):
+    """How to answer one basic leaf field directly."""
+
+    get: Callable[[Any, str], Any]  # the schema's default resolver, ``getattr``
+    name: str  # the Python attribute
+    coerce: Callable[[Any], Any]  # the leaf type's ``coerce_output_value``
+    non_null: bool
+
+
+class _ObjectType(NamedTuple):
+    """An output type whose exact-class values may skip graphql-core's dispatch."""
+
+    return_type: GraphQLOutputType  # kept alive: the cache is keyed by its id
+    object_type: GraphQLObjectType | None  # None: always take graphql-core's path
+    origin: type | None  # the Strawberry class of its values
+
+
+class _PlannedField(NamedTuple):
+    response_name: str
+    field_details_list: FieldDetailsList
+    attribute: _Attribute | None  # None: execute through graphql-core
+
+
+def _attribute(field_def: GraphQLField, field_details_list: FieldDetailsList) -> _Attribute | None:
+    """The fast path for this field, or None when it needs graphql-core's."""
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
+        return None
+    # Strawberry calls a basic field's resolver `_get_basic_result` (a plain attribute
+    # read); anything else (exception handlers, a custom resolver) is left alone.
+    resolve = field_def.resolve
+    if resolve is None or getattr(resolve, "__name__", "") != "_get_basic_result":
+        return None
+    if field_def.args or any(d.node.arguments for d in field_details_list):
+        return None
+    return_type = field_def.type
+    non_null = isinstance(return_type, GraphQLNonNull)
+    leaf = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+    if not is_leaf_type(leaf):
+        return None
+    assert isinstance(leaf, GraphQLLeafType)
+    name = definition.python_name
+    return _Attribute(definition.default_resolver, name, leaf.coerce_output_value, non_null)
+
+
+class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context with a direct path for attribute leaf fields."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Plans per grouped field set: graphql-core memoises the sub-selection of a
+        # field per return type, so the 1,000 messages of a read share one set (kept
+        # alive here, so that its id is not reused while the operation runs).
+        self._plans: dict[int, tuple[GroupedFieldSet, list[_PlannedField]]] = {}
+        self._object_types: dict[int, _ObjectType] = {}
+        manager = self.middleware_manager
+        self._direct = manager is None or not manager.middlewares
+
+    def _plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> list[_PlannedField]:
+        key = id(grouped_field_set)
+        cached = self._plans.get(key)
+        if cached is not None and cached[0] is grouped_field_set:
+            return cached[1]
+        planned = []
+        for response_name, field_details_list in grouped_field_set.items():
+            field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
+            attribute = (
+                _attribute(field_def, field_details_list)
+                if field_def is not None and self._direct
+                else None
+            )
+            planned.append(_PlannedField(response_name, field_details_list, attribute))
+        self._plans[key] = (grouped_field_set, planned)
+        return planned
+
+    def _object_type(self, return_type: GraphQLOutputType) -> _ObjectType:
+        cached = self._object_types.get(id(return_type))
+        if cached is not None and cached.return_type is return_type:
+            return cached
+        inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+        entry = _ObjectType(return_type, None, None)
+        if isinstance(inner, GraphQLObjectType):
+            definition = (inner.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            # A type with its own `is_type_of` must be asked; others accept their class.
+            if isinstance(definition, StrawberryObjectDefinition) and not definition.is_type_of:
+                entry = _ObjectType(return_type, inner, definition.origin)
+        self._object_types[id(return_type)] = entry
+        return entry
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[Any]:
+        """graphql-core's ``complete_value``, going straight to the fields of an object
+        whose class is exactly its type's (and not ``strawberry.cast`` to another)."""
+        entry = self._object_type(return_type)
+        if (
+            entry.origin is not None
+            and type(result) is entry.origin
+            and position_context is None
+            and TYPE_CAST_ATTRIBUTE not in getattr(result, "__dict__", (TYPE_CAST_ATTRIBUTE,))
+        ):
+            assert entry.object_type is not None
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                entry.object_type, field_details_list
+            )
+            if not new_defer_usages:  # what `execute_collected_subfields` would run
+                return self.execute_fields(
+                    entry.object_type, result, path, grouped_field_set, position_context
+                )
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """graphql-core's ``execute_fields``, answering attribute leaf fields directly."""
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list, attribute in self._plan(
+                parent_type, grouped_field_set
+            ):
+                if attribute is not None:
+                    value = _read(attribute, source_value, is_awaitable)
+                    if value is not _SLOW:
+                        results[response_name] = value
+                        continue
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    field_details_list,
+                    Path(path, response_name, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                # As graphql-core does: settle what other fields started, they may fail.
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return self._gather_fields(results, awaitable_fields)
+
+    async def _gather_fields(
+        self, results: dict[str, Any], awaitable_fields: list[str]
+    ) -> dict[str, Any]:
+        """graphql-core's ``get_results`` of ``execute_fields``."""
+        if len(awaitable_fields) == 1:
+            field = awaitable_fields[0]
+            results[field] = await results[field]
+        else:
+            awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+            results.update(zip(awaitable_fields, awaited, strict=True))
+        return results
+
+
+def _read(attribute: _Attribute, source: Any, is_awaitable: Callable[[Any], bool]) -> Any:
+    """The serialised attribute, or ``_SLOW`` when graphql-core must answer."""
+    try:
+        value = attribute.get(source, attribute.name)
+    except Exception:
+        return _SLOW
+    if value is None:
+        return _SLOW if attribute.non_null else None
+    if type(value) not in _PLAIN_TYPES and (is_awaitable(value) or isinstance(value, Exception)):
+        return _SLOW
+    try:
+        coerced = attribute.coerce(value)
+    except Exception:
+        return _SLOW
+    if coerced is None or coerced is Undefined:
+        return _SLOW
+    return coerced
+
+
+def _direct_resolver(
+    definition: StrawberryField, info_class: type[strawberry.Info]
+) -> Callable[..., Any]:
+    """Call ``definition``'s method as Strawberry would, without the generic machinery.
+
+    What Strawberry's wrapper does for a field without arguments or extensions comes
+    down to this: the source as ``self`` (and as ``root``/``parent`` when asked for),
+    a :class:`strawberry.Info` when asked for, the method's return value (an awaitable
+    one is awaited by graphql-core).
+    """
+    resolver = definition.base_resolver
+    assert resolver is not None
+    func = cast("Callable[..., Any]", resolver.wrapped_func)
+    takes_self = resolver.self_parameter is not None
+    source_names = [p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p]
+    info_name = resolver.info_parameter.name if resolver.info_parameter else None
+
+    def resolve(source: Any, info: GraphQLResolveInfo) -> Any:
+        kwargs = dict.fromkeys(source_names, source)
+        if info_name is not None:
+            kwargs[info_name] = info_class(_raw_info=info, _field=definition)
+        return func(source, **kwargs) if takes_self else func(**kwargs)
+
+    resolve._is_default = False  # type: ignore[attr-defined]  # as Strawberry marks it
+    return resolve
+
+
+def streamline_resolvers(
+    schema: GraphQLSchema, info_class: type[strawberry.Info], skip: Iterable[str] = ()
+) -> int:
+    """Give argument-less resolvers of ``schema`` a direct call; returns how many.
+
+    Only fields whose resolver Strawberry built its standard way qualify: a method
+    without GraphQL arguments, field extensions (permissions are extensions) or
+    exception handlers, that is not an async generator. ``skip`` names object types
+    left alone (the subscription root, whose fields subscribe rather than resolve).
+    """
+    skipped = set(skip)
+    count = 0
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name in skipped:
+            continue
+        if graphql_type.name.startswith("__"):
+            continue
+        for field_def in graphql_type.fields.values():
+            definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            resolve = field_def.resolve
+            if (
+                not isinstance(definition, StrawberryField)
+                or definition.base_resolver is None
+                or definition.extensions
+                or definition.arguments
+                or field_def.args
+                or getattr(resolve, "__name__", "") not in ("_resolver", "_async_resolver")
+                or not callable(definition.base_resolver.wrapped_func)
+                or inspect.isasyncgenfunction(definition.base_resolver.wrapped_func)
+            ):
+                continue
+            field_def.resolve = _direct_resolver(definition, info_class)
+            count += 1
+    return count
+
+
+class FastSchema(strawberry.Schema):
+    """A Strawberry schema executed by :class:`AtriumExecutionContext`, with direct
+    calls for argument-less resolvers (see the module docstring) and cached documents.
+
+    Clients send the same few documents again and again, so each is parsed and
+    validated once: Strawberry's ``ParserCache`` (LRU by text and parse options, e.g.
+    the token limit) and ``ValidationCache`` (by document, schema and rules), about
+    1 ms of a request for a 10-field query.
+    """
+
+    def __init__(
+        self, *args: Any, document_cache_size: int = DOCUMENT_CACHE_SIZE, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("execution_context_class", AtriumExecutionContext)
+        kwargs["extensions"] = [
+            *kwargs.get("extensions", ()),
+            lambda: ParserCache(maxsize=document_cache_size),
+            lambda: ValidationCache(maxsize=document_cache_size),
+        ]
+        super().__init__(*args, **kwargs)
+        if not self.exception_handlers:  # handlers wrap resolvers: keep Strawberry's
+            subscription = self._schema.subscription_type
+            streamline_resolvers(
+                self._schema,
+                self.config.info_class,
+                skip=[subscription.name] if subscription is not None else [],
+            )

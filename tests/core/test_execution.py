@@ -1,0 +1,104 @@
+"""The fast paths of ``core.execution`` answer exactly what Strawberry's executor does."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import strawberry
+
+from atrium.core.execution import AtriumExecutionContext, FastSchema
+
+
+@strawberry.enum
+class Color(enum.Enum):
+    RED = "RED"
+
+
+@strawberry.type
+class Author:
+    id: strawberry.ID
+    name: str
+
+
+@strawberry.type
+class Post:
+    id: strawberry.ID
+    title: str
+    color: Color
+    created_at: datetime
+    subtitle: str | None
+    author_id: strawberry.Private[str | None]
+
+    @strawberry.field
+    def author(self, info: strawberry.Info) -> Author | None:
+        return info.context["authors"].get(self.author_id)
+
+    @strawberry.field
+    async def later(self) -> str:
+        return f"later {self.id}"
+
+    @strawberry.field
+    def shout(self, loud: bool = False) -> str:
+        return self.title.upper() if loud else self.title
+
+
+@strawberry.type
+class Other:
+    id: strawberry.ID
+    title: str
+
+
+def _post(i: int, **overrides: Any) -> Post:
+    values: dict[str, Any] = {
+        "id": strawberry.ID(f"p{i}"),
+        "title": f"Post {i}",
+        "color": Color.RED,
+        "created_at": datetime(2024, 1, i + 1, tzinfo=UTC),
+        "subtitle": None if i % 2 else "sub",
+        "author_id": "a1" if i % 3 else None,
+    }
+    values.update(overrides)
+    return Post(**values)
+
+
+POSTS: list[Any] = [_post(i) for i in range(4)]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def posts(self) -> list[Post]:
+        return POSTS
+
+    @strawberry.field
+    def broken(self) -> list[Post | None]:
+        # a null in a non-null attribute, a value the scalar refuses, a cast object
+        return [
+            _post(7, title=None),
+            _post(8, created_at="not a datetime"),
+            strawberry.cast(Other, _post(9)),
+            Other(id=strawberry.ID("o1"), title="other"),  # type: ignore[list-item]
+        ]
+
+
+QUERY = """{ posts { id title color createdAt subtitle author { id name } later
+  shout(loud: true) ... on Post { title } } }"""
+BROKEN = "{ broken { id title createdAt } }"
+
+
+@pytest.mark.parametrize("query", [QUERY, BROKEN])
+async def test_same_answer_as_strawberry(query: str) -> None:
+    context = {"authors": {"a1": Author(id=strawberry.ID("a1"), name="Ada")}}
+    plain = await strawberry.Schema(query=Query).execute(query, context_value=context)
+    fast_schema = FastSchema(query=Query)
+    fast = await fast_schema.execute(query, context_value=context)
+    assert fast_schema.execution_context_class is AtriumExecutionContext
+    assert fast.data == plain.data
+    assert [(e.message, e.path) for e in fast.errors or []] == [
+        (e.message, e.path) for e in plain.errors or []
+    ]
+    again = await fast_schema.execute(query, context_value=context)  # cached document
+    assert again.data == plain.data
