@@ -100,6 +100,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         methods=["POST"],
         include_in_schema=False,
     )
+    from atrium.web.mcp_gateway import mount_mcp_gateway  # also registers mcp.install
+
+    mount_mcp_gateway(app)  # /mcp/{gatewayId}
     mount_rest(app, state)
     if STATIC_DIR.exists():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

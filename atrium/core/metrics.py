@@ -31,6 +31,13 @@ HTTP_REQUESTS = Counter(
     ["route", "method", "status"],
     registry=REGISTRY,
 )
+# Archestra's name (seed 002), without our prefix, so its dashboards work unchanged.
+MCP_TOOL_CALLS = Counter(
+    "mcp_tool_calls",
+    "Tool calls through MCP gateways, by gateway, server, tool and outcome.",
+    ["gateway", "server", "tool", "outcome"],
+    registry=REGISTRY,
+)
 
 
 def record_operation(

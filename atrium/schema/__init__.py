@@ -40,6 +40,8 @@ from atrium.schema.knowledge import KnowledgeMutation, KnowledgeQuery
 from atrium.schema.llm.operations import NODE_TYPES as LLM_NODES
 from atrium.schema.llm.operations import LlmMutation, LlmQuery
 from atrium.schema.llm.statistics import StatisticsQuery
+from atrium.schema.mcp import NODE_TYPES as MCP_NODES
+from atrium.schema.mcp import McpMutation, McpQuery
 from atrium.schema.node import node_query
 from atrium.schema.projects import NODE_TYPES as PROJECT_NODES
 from atrium.schema.projects import ProjectMutation, ProjectQuery
@@ -77,6 +79,7 @@ NODE_RESOLVERS = {
     **CODE_ARCHITECTURE_NODES,
     **WORKFLOW_NODES,
     **ROUTINE_NODES,
+    **MCP_NODES,
     **KNOWLEDGE_NODES,
     **LLM_NODES,
 }
@@ -103,6 +106,7 @@ class Query(
     CodeArchitectureQuery,
     WorkflowQuery,
     RoutineQuery,
+    McpQuery,
     KnowledgeQuery,
     LlmQuery,
     StatisticsQuery,
@@ -130,6 +134,7 @@ class Mutation(
     CodeArchitectureMutation,
     WorkflowMutation,
     RoutineMutation,
+    McpMutation,
     KnowledgeMutation,
     LlmMutation,
 ):

@@ -1,0 +1,1 @@
+"""MCP (Archestra): the server registry, installation, gateways and their tool calls."""
