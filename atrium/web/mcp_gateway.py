@@ -128,6 +128,7 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
         gateway_id=gateway_id,
         organization_id=organization_id,
         servers=servers,
+        services=state.services,
     )
     # Stateless: a fresh transport per request, so a manager per request costs little and
     # needs no lifespan of the application's (tests and workers run none).

@@ -23,12 +23,14 @@ from atrium.core.context import Context
 from atrium.core.db import Database
 from atrium.core.errors import UserErrorCode, UserErrors
 from atrium.core.metrics import MCP_TOOL_CALLS
+from atrium.engines.llm.limits import Subject
 from atrium.models.agents import Agent, AgentScope, AgentType
 from atrium.models.mcp import McpGatewayServer, McpInstallStatus, McpServer
 from atrium.models.mcp import McpToolCallOutcome as Outcome
 from atrium.resolvers.access import default_organization, not_found
 from atrium.resolvers.agents import agents as agent_service
 from atrium.resolvers.agents.visibility import visible_agents
+from atrium.resolvers.llm.limits import check_tool_call_limits, record_tool_call_usage
 from atrium.resolvers.mcp.connections import Endpoint, pool
 from atrium.resolvers.mcp.installation import endpoint_for
 from atrium.resolvers.mcp.recording import recorder
@@ -36,6 +38,7 @@ from atrium.resolvers.mcp.servers import get_visible
 
 SEPARATOR = "__"
 SERVER_UNAVAILABLE = -32002  # JSON-RPC server error range: the tool's server is down
+LIMIT_REACHED = -32003  # a TOOL_CALLS usage limit is spent (the REST proxy's 429)
 MAX_SERVERS = 100
 _NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -128,6 +131,7 @@ class GatewayCaller:
     gateway_id: str
     organization_id: str
     servers: dict[str, ExposedServer]
+    services: Any = None  # for TOOL_CALLS usage limits (``atrium.resolvers.llm.limits``)
 
 
 async def exposed_servers(
@@ -173,6 +177,7 @@ async def call_tool(
     server = caller.servers.get(prefix)
     if server is None or not tool or not any(t["name"] == tool for t in server.tools):
         raise MCPError(INVALID_PARAMS, f"Unknown tool: {name}")
+    await _check_limits(caller)
     timeout = server.timeout_seconds
     started = time.perf_counter()
     outcome, error = Outcome.SUCCESS, None
@@ -198,6 +203,54 @@ async def call_tool(
         raise MCPError(SERVER_UNAVAILABLE, error) from None
     finally:
         _record(caller, server, name, time.perf_counter() - started, outcome, error)
+        await _count_call(caller)
+
+
+def _limit_context(caller: GatewayCaller) -> tuple[Context, Subject]:
+    context = Context(
+        db=caller.db,
+        settings=caller.services.settings,
+        services=caller.services,
+        principal=caller.principal,
+    )
+    subject = Subject(
+        organization_id=caller.organization_id,
+        user_id=caller.principal.user_id,
+        agent_id=caller.gateway_id,
+    )
+    return context, subject
+
+
+async def _check_limits(caller: GatewayCaller) -> None:
+    """Refuse the call when a TOOL_CALLS limit over the caller or the gateway is spent."""
+    if caller.services is None:
+        return
+    context, subject = _limit_context(caller)
+    try:
+        async with context.session() as session:
+            spent = await check_tool_call_limits(context, session, subject)
+    finally:
+        await context.close()
+    if spent is not None:
+        rule = spent.limit.rule
+        raise MCPError(
+            LIMIT_REACHED,
+            f"Usage limit '{rule.name}' reached: {spent.used:g} of {rule.value:g} tool calls; "
+            f"it resets at {spent.window.end.isoformat()}",
+        )
+
+
+async def _count_call(caller: GatewayCaller) -> None:
+    """Count a forwarded call against the TOOL_CALLS limits (events at 80% and 100%)."""
+    if caller.services is None:
+        return
+    context, subject = _limit_context(caller)
+    try:
+        async with context.session() as session:
+            await record_tool_call_usage(context, session, subject)
+        await context.commit()
+    finally:
+        await context.close()
 
 
 def _record(

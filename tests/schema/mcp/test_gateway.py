@@ -17,6 +17,7 @@ from mcp_types import REQUEST_TIMEOUT
 
 from atrium.resolvers.mcp.recording import recorder
 from tests.helpers import GraphQLClient, make_api_key, make_org, make_user, unique
+from tests.schema.llm.factories import GET_LIMIT, make_limit
 from tests.schema.mcp.factories import (
     create_server,
     http_mcp_server,
@@ -189,3 +190,27 @@ async def test_a_remote_server_behind_a_gateway(client: GraphQLClient, base_url:
         async with mcp_client(base_url + gateway["endpointPath"], key) as session:
             result = await session.call_tool(f"{prefix}__add", {"a": 1.5, "b": 2})
             assert result.structured_content == {"result": 3.5}
+
+
+async def test_a_tool_calls_limit_refuses_the_call_past_it(
+    client: GraphQLClient, base_url: str
+) -> None:
+    # given an organization limited to 2 tool calls a day
+    owner, org, gateway, key = await _setup(client)
+    prefix = _prefix(gateway)
+    limit = await make_limit(
+        client, owner, org, 2, limitType="TOOL_CALLS", entityType="ORGANIZATION", entityId=org
+    )
+    async with mcp_client(base_url + gateway["endpointPath"], key) as session:
+        for text in ("one", "two"):
+            echoed = await session.call_tool(f"{prefix}__echo", {"text": text})
+            assert echoed.content[0].text == text  # type: ignore[union-attr]
+        # when a third call comes, then it is refused, naming the limit, and not forwarded
+        with pytest.raises(MCPError) as refused:
+            await session.call_tool(f"{prefix}__echo", {"text": "three"})
+    assert limit["name"] in refused.value.message and "2 of 2" in refused.value.message
+    await recorder().flush()
+    calls = (await client.execute(CALLS, {"id": gateway["id"]}, token=owner.token)).data
+    assert calls["mcpGateway"]["toolCalls"]["totalCount"] == 2
+    used = await client.execute(GET_LIMIT, {"id": limit["id"]}, token=owner.token)
+    assert used.data["usageLimit"]["used"] == 2 and used.data["usageLimit"]["exhausted"] is True
