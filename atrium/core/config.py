@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     git_timeout_seconds: float = 300.0  # one git command (a clone of a large repository)
     # Local paths and file:// URLs read the server's own disk; None: allowed except in production.
     allow_local_repositories: bool | None = None
+    # Remote MCP servers on loopback, private or link-local addresses (SSRF); None: allowed
+    # except in production.
+    mcp_internal_urls: bool | None = None
 
     # Agent replies: where they come from unless an agent says otherwise. "offline" answers
     # without any model (and says so); "openai" is any OpenAI-compatible endpoint.
@@ -115,6 +118,12 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def mcp_internal_urls_allowed(self) -> bool:
+        if self.mcp_internal_urls is not None:
+            return self.mcp_internal_urls
+        return not self.is_production
 
     @property
     def workflow_bash_enabled(self) -> bool:

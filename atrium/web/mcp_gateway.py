@@ -110,7 +110,10 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
             if gateway is not None:
                 organization_id = gateway.organization_id
                 servers = await gateways.exposed_servers(
-                    session, gateway, state.settings.secret_key
+                    session,
+                    gateway,
+                    state.settings.secret_key,
+                    internal_allowed=state.settings.mcp_internal_urls_allowed,
                 )
             await session.commit()  # authenticate may note the key's last use
     except AtriumError as error:

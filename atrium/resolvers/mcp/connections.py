@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx2
 from mcp import ClientSession, StdioServerParameters, stdio_client
@@ -42,6 +44,25 @@ class Endpoint:
     url: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     cwd: str | None = None
+    internal_allowed: bool = True  # settings.mcp_internal_urls_allowed
+
+
+async def refuse_internal(url: str) -> None:
+    """Refuse a URL whose host resolves to a loopback, private, link-local or otherwise
+    non-public address: a registry entry must not make Atrium reach into its own network
+    (SSRF). Checked when connecting, not only when saving, since DNS answers change."""
+    host = urlparse(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError as error:
+        raise ConnectionError(f"cannot resolve {host}: {error}") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            raise PermissionError(
+                f"{host} resolves to {address}, an internal address: remote MCP servers must "
+                "be public here (ATRIUM_MCP_INTERNAL_URLS)"
+            )
 
 
 @contextlib.asynccontextmanager
@@ -63,6 +84,8 @@ async def open_session(endpoint: Endpoint) -> AsyncIterator[ClientSession]:
         return
     if not endpoint.url:
         raise ValueError("a remote server needs a URL")
+    if not endpoint.internal_allowed:
+        await refuse_internal(endpoint.url)
     timeout = httpx2.Timeout(CONNECT_TIMEOUT_SECONDS, read=None)
     async with (
         httpx2.AsyncClient(headers=dict(endpoint.headers), timeout=timeout) as http,

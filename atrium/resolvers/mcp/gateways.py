@@ -135,7 +135,7 @@ class GatewayCaller:
 
 
 async def exposed_servers(
-    session: AsyncSession, gateway: Agent, secret_key: str
+    session: AsyncSession, gateway: Agent, secret_key: str, *, internal_allowed: bool = True
 ) -> dict[str, ExposedServer]:
     """The gateway's installed servers by tool prefix (one statement)."""
     stmt = (
@@ -155,7 +155,7 @@ async def exposed_servers(
             name=row.name,
             tools=tuple(row.tools or ()),
             timeout_seconds=row.timeout_seconds,
-            endpoint=endpoint_for(row, secret_key),
+            endpoint=endpoint_for(row, secret_key, internal_allowed=internal_allowed),
         )
     return servers
 

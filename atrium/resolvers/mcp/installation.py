@@ -34,7 +34,7 @@ INSTALL_TIMEOUT_SECONDS = 60.0
 MAX_ERROR_LENGTH = 2000
 
 
-def endpoint_for(server: McpServer, secret_key: str) -> Endpoint:
+def endpoint_for(server: McpServer, secret_key: str, *, internal_allowed: bool = True) -> Endpoint:
     values = secrets.decrypt(secret_key, server.secrets)
     if server.server_type is McpServerType.LOCAL:
         env = {**{str(k): str(v) for k, v in (server.env or {}).items()}, **values}
@@ -52,6 +52,7 @@ def endpoint_for(server: McpServer, secret_key: str) -> Endpoint:
         local=False,
         url=server.url,
         headers=tuple(sorted(values.items())),
+        internal_allowed=internal_allowed,
     )
 
 
@@ -121,7 +122,9 @@ async def run_install(job: JobContext, payload: dict[str, Any]) -> dict[str, Any
         server = await session.get(McpServer, payload["server_id"])
         if server is None or server.generation != payload["generation"]:
             return {"skipped": "superseded"}
-        endpoint = endpoint_for(server, secret_key)
+        endpoint = endpoint_for(
+            server, secret_key, internal_allowed=job.services.settings.mcp_internal_urls_allowed
+        )
     tools: list[dict[str, Any]] = []
     error: str | None = None
     try:
