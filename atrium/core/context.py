@@ -24,7 +24,7 @@ from atrium.core.auth import ANONYMOUS, Principal
 from atrium.core.config import Settings
 from atrium.core.db import Database
 from atrium.core.events import record_event
-from atrium.core.jobs import enqueue
+from atrium.core.jobs import JobContext, enqueue
 from atrium.core.limits import RateLimitState
 from atrium.core.loaders import LoaderRegistry
 from atrium.core.pubsub import Event
@@ -59,6 +59,12 @@ class Context:
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
         self._after_commit: list[AfterCommit] = []
+
+    @classmethod
+    def for_job(cls, job: JobContext) -> Context:
+        """The context a job handler works in: the worker's database and services, no
+        caller (handlers that act for someone set ``principal`` themselves)."""
+        return cls(db=job.db, settings=job.services.settings, services=job.services)
 
     def _get_session(self) -> AsyncSession:
         if self._session is None:

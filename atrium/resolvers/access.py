@@ -11,7 +11,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.context import Context
-from atrium.core.errors import UserErrorCode, UserErrors
+from atrium.core.errors import NotFound, UserErrorCode, UserErrors
 from atrium.core.policy import Action, Role
 
 M = TypeVar("M")
@@ -75,3 +75,13 @@ def default_organization(context: Context, organization_id: str | None) -> str:
             ("organizationId",),
         )
     return reachable[0]
+
+
+def readable_organization(context: Context, organization_id: str | None) -> str:
+    """For queries and subscriptions: the organization asked for (or the credential's
+    only one), which the caller must belong to; NOT_FOUND (a top-level error) if not."""
+    context.principal.require_authenticated()
+    org = default_organization(context, organization_id)
+    if context.principal.role_in(org) is None:
+        raise NotFound("Organization", org)
+    return org

@@ -13,6 +13,7 @@ from atrium.core.errors import NotFound
 from atrium.models import knowledge as models
 from atrium.resolvers.access import default_organization
 from atrium.resolvers.knowledge import bases as service
+from atrium.resolvers.knowledge import loaders
 from atrium.resolvers.knowledge import search as searching
 from atrium.resolvers.loading import org_scoped, visible_org_ids
 from atrium.schema.common import (
@@ -24,6 +25,7 @@ from atrium.schema.common import (
     Last,
     Node,
     UserError,
+    child_connection,
     run_mutation,
     statement_connection,
 )
@@ -147,19 +149,21 @@ class KnowledgeBase(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[KnowledgeDocument]:
-        model = models.KnowledgeDocument
-        stmt = select(model).where(model.knowledge_base_id == self.id)
-        return await statement_connection(
-            info, stmt, model.id, KnowledgeDocument.from_model, first, after, last, before
+        return await child_connection(
+            info,
+            self.id,
+            loaders.documents_by_base,
+            loaders.document_counts,
+            KnowledgeDocument.from_model,
+            first,
+            after,
+            last,
+            before,
         )
 
     @strawberry.field(description="Its connectors.")
     async def connectors(self, info: AtriumInfo) -> list[KnowledgeConnector]:
-        model = models.KnowledgeConnector
-        async with info.context.session() as session:
-            rows = await session.scalars(
-                select(model).where(model.knowledge_base_id == self.id).order_by(model.id)
-            )
+        rows = await info.context.loaders.get(loaders.connectors_by_base).load(self.id)
         return [KnowledgeConnector.from_model(r) for r in rows]
 
     @strawberry.field(description="A health check: indexed, fresh, connectors working.")

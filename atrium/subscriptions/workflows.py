@@ -12,7 +12,7 @@ from typing import Annotated
 import strawberry
 
 from atrium.core.errors import NotFound
-from atrium.resolvers.access import default_organization
+from atrium.resolvers.access import readable_organization
 from atrium.resolvers.workflows import events, loaders
 from atrium.schema.common import AtriumInfo
 from atrium.schema.workflows.types import WorkflowRunEvent
@@ -53,10 +53,7 @@ class WorkflowSubscription:
             strawberry.argument(description="Organization; the credential's only one if omitted."),
         ] = None,
     ) -> AsyncGenerator[WorkflowRunEvent, None]:
-        info.context.principal.require_authenticated()
-        org = default_organization(info.context, organization_id)
-        if info.context.principal.role_in(org) is None:
-            raise NotFound("Organization", org)
+        org = readable_organization(info.context, organization_id)
         await info.context.close()
         return topic_stream(
             info.context,

@@ -193,7 +193,7 @@ async def run_analysis(job: JobContext, payload: dict[str, Any]) -> dict[str, An
     Idempotent: a finished analysis is left alone; one left RUNNING by a worker that died
     is run again from its stored version.
     """
-    context = Context(db=job.db, settings=job.services.settings, services=job.services)
+    context = Context.for_job(job)
     try:
         async with context.session() as session:
             analysis = await session.get(Analysis, payload["analysis_id"])

@@ -122,7 +122,7 @@ def _severity(value: str | None) -> Any:
 
 @job_handler(ASSESS_JOB)
 async def run_assessment(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    context = Context(db=job.db, settings=job.services.settings, services=job.services)
+    context = Context.for_job(job)
     try:
         async with context.session() as session:
             assessment = await session.get(Assessment, payload["assessment_id"])

@@ -15,14 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from croniter import croniter
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.context import Context
 from atrium.core.errors import UserError, UserErrorCode, UserErrors
 from atrium.core.jobs import JobContext, PermanentJobError, job_handler, periodic_job
 from atrium.core.policy import Action
+from atrium.engines import cron
 from atrium.engines.knowledge.chunking import chunk_document, content_hash
 from atrium.models.agents import Agent
 from atrium.models.knowledge import (
@@ -201,7 +201,7 @@ async def delete_document(context: Context, session: AsyncSession, document_id: 
 def _next_sync(schedule: str | None) -> datetime | None:
     if not schedule:
         return None
-    return croniter(schedule, datetime.now(UTC)).get_next(datetime)
+    return cron.next_after(schedule, datetime.now(UTC))
 
 
 async def add_connector(
@@ -234,7 +234,7 @@ async def add_connector(
             errors.append(
                 UserError("Repository not found", UserErrorCode.NOT_FOUND, ("repositoryId",))
             )
-    if schedule and not croniter.is_valid(schedule):
+    if schedule and not cron.is_valid(schedule):
         errors.append(
             UserError(f"Not a cron expression: '{schedule}'", UserErrorCode.INVALID, ("schedule",))
         )
@@ -321,7 +321,7 @@ def _read_folder(root: Path, patterns: list[str]) -> list[_File]:
 @job_handler(SYNC_JOB)
 async def sync(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Read the connector's files; store new and changed ones, drop the ones gone."""
-    context = Context(db=job.db, settings=job.services.settings, services=job.services)
+    context = Context.for_job(job)
     try:
         async with context.session() as session:
             connector = await session.get(KnowledgeConnector, payload["connector_id"])
@@ -388,7 +388,7 @@ async def sync(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
 @periodic_job(TICK_JOB, 60.0)
 async def tick(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Queue a sync of every connector whose schedule has come (each slot once)."""
-    context = Context(db=job.db, settings=job.services.settings, services=job.services)
+    context = Context.for_job(job)
     queued = 0
     try:
         now = datetime.now(UTC)
@@ -449,13 +449,3 @@ async def link_agent(
         await session.delete(existing)
     await session.flush()
     return agent
-
-
-async def counts(session: AsyncSession, base_id: str) -> tuple[int, int]:
-    documents = await session.scalar(
-        select(func.count()).where(KnowledgeDocument.knowledge_base_id == base_id)
-    )
-    chunks = await session.scalar(
-        select(func.count()).where(KnowledgeChunk.knowledge_base_id == base_id)
-    )
-    return int(documents or 0), int(chunks or 0)

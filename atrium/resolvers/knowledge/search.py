@@ -22,7 +22,6 @@ from atrium.models.knowledge import (
     KnowledgeConnector,
     KnowledgeDocument,
 )
-from atrium.resolvers.loading import visible_org_ids
 from atrium.resolvers.search import (
     _checked,
     _pg_statement,
@@ -188,7 +187,3 @@ async def health(session: AsyncSession, base_id: str) -> HealthReport:
         stale_connectors=len(stale),
         problems=problems,
     )
-
-
-def visible(context: Context) -> list[str]:
-    return visible_org_ids(context)

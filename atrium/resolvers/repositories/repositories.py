@@ -309,8 +309,17 @@ async def remove_environment(
     context: Context, session: AsyncSession, environment_id: str
 ) -> Environment:
     environment = await get_for_action(context, session, Environment, environment_id, Action.WRITE)
+    await release_environment(context, session, environment)
+    return environment
+
+
+async def release_environment(
+    context: Context, session: AsyncSession, environment: Environment
+) -> None:
+    """Mark a worktree removed and delete it from disk after commit. No policy check: for
+    callers that decided already (``removeEnvironment``, a workflow run that ended)."""
     if environment.status is EnvironmentStatus.REMOVED:
-        return environment
+        return
     repository = await session.get(Repository, environment.repository_id)
     environment.status = EnvironmentStatus.REMOVED
     environment.removed_at = datetime.now(UTC)
@@ -325,4 +334,3 @@ async def remove_environment(
         _remove_inside(data_dir, path)
 
     context.after_commit(clean_up)
-    return environment

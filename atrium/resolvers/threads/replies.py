@@ -102,7 +102,7 @@ async def _history(
 
 @job_handler(REPLY_JOB)
 async def answer_thread(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    context = Context(db=job.db, settings=job.services.settings, services=job.services)
+    context = Context.for_job(job)
     answered = 0
     try:
         while True:

@@ -81,10 +81,6 @@ def _definition(run: WorkflowRun) -> WorkflowDefinition:
     return definition
 
 
-def _job_context(job: JobContext) -> Context:
-    return Context(db=job.db, settings=job.services.settings, services=job.services)
-
-
 async def _node_rows(session: AsyncSession, run_id: str) -> dict[str, WorkflowNodeRun]:
     rows = await session.scalars(
         select(WorkflowNodeRun)
@@ -109,7 +105,7 @@ async def _move(session: AsyncSession, row: WorkflowNodeRun, expected: str, **va
 
 @job_handler(ADVANCE_JOB)
 async def advance_run(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    context = _job_context(job)
+    context = Context.for_job(job)
     try:
         async with context.session() as session:
             query = select(WorkflowRun).where(WorkflowRun.id == payload["run_id"])
@@ -240,7 +236,7 @@ class NodeResult:
 
 @job_handler(NODE_JOB)
 async def run_node(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    context = _job_context(job)
+    context = Context.for_job(job)
     run_id, node_id = payload["run_id"], payload["node_id"]
     # The job's ID and attempt: a worker that takes over a job whose lease lapsed runs
     # the same job at a later attempt, and must fence off the one it replaced.
@@ -292,7 +288,7 @@ async def run_node(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         await context.commit()
         outcome: NodeResult | Exception
         try:
-            outcome = await _watched(context, run, _work(context, job, run, node, rows))
+            outcome = await _watched(context, run, _work(context, run, node, rows))
         except RunStopped as stopped:
             outcome = stopped
         except (NodeFailed, ProviderError) as error:
@@ -405,7 +401,6 @@ async def _watched(context: Context, run: WorkflowRun, work: Awaitable[NodeResul
 
 async def _work(
     context: Context,
-    job: JobContext,
     run: WorkflowRun,
     node: Node,
     rows: dict[str, WorkflowNodeRun],

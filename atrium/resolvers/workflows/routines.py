@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +29,7 @@ from atrium.core.errors import UserError, UserErrorCode, UserErrors
 from atrium.core.jobs import JobContext, job_handler, periodic_job
 from atrium.core.policy import Action, Scope
 from atrium.core.pubsub import Event
+from atrium.engines import cron
 from atrium.models.agents import Agent
 from atrium.models.identity import Membership
 from atrium.models.workflows import (
@@ -50,13 +50,6 @@ FIRE_JOB = "routine.fire"
 TICK_SECONDS = 15.0
 MAX_PROMPT = 100_000
 MAX_DUE_PER_TICK = 200
-
-
-def next_run(schedule: str, timezone: str, after: datetime) -> datetime:
-    """The first time ``schedule`` matches after ``after``, in UTC."""
-    zone = ZoneInfo(timezone)
-    local = croniter(schedule, after.astimezone(zone)).get_next(datetime)
-    return local.astimezone(UTC)
 
 
 async def _validate(
@@ -83,7 +76,7 @@ async def _validate(
                     ("schedule",),
                 )
             )
-        elif not croniter.is_valid(schedule):
+        elif not cron.is_valid(schedule):
             errors.append(
                 UserError(
                     f"Not a cron expression: '{schedule}'", UserErrorCode.INVALID, ("schedule",)
@@ -135,7 +128,7 @@ async def _validate(
 def _schedule(routine: Routine) -> None:
     if routine.trigger is RoutineTrigger.SCHEDULE and routine.status is RoutineStatus.ACTIVE:
         assert routine.schedule is not None
-        routine.next_run_at = next_run(routine.schedule, routine.timezone, datetime.now(UTC))
+        routine.next_run_at = cron.next_after(routine.schedule, datetime.now(UTC), routine.timezone)
     else:
         routine.next_run_at = None
 
@@ -322,15 +315,11 @@ async def fire(context: Context, routine_id: str, slot: str, trigger: str) -> st
     return status
 
 
-def _job_context(job: JobContext) -> Context:
-    return Context(db=job.db, settings=job.services.settings, services=job.services)
-
-
 @periodic_job(TICK_JOB, TICK_SECONDS)
 async def tick(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Fire every active schedule routine that is due, each slot once."""
     now = datetime.now(UTC)
-    context = _job_context(job)
+    context = Context.for_job(job)
     fired = 0
     try:
         async with context.session() as session:
@@ -353,7 +342,7 @@ async def tick(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
                 moved = await session.execute(
                     update(Routine)
                     .where(Routine.id == routine_id, Routine.next_run_at == slot_time)
-                    .values(next_run_at=next_run(schedule, timezone, now))
+                    .values(next_run_at=cron.next_after(schedule, now, timezone))
                 )
             await context.commit()
             if moved.rowcount:  # type: ignore[attr-defined]
@@ -366,7 +355,7 @@ async def tick(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
 
 @job_handler(FIRE_JOB)
 async def fire_on_event(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    context = _job_context(job)
+    context = Context.for_job(job)
     try:
         status = await fire(context, payload["routine_id"], payload["slot"], payload["type"])
         return {"status": status}

@@ -19,7 +19,6 @@ rows, record events and enqueue, all in the caller's transaction.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +33,7 @@ from atrium.core.policy import Action
 from atrium.engines.workflows.definition import WorkflowDefinition, parse_workflow
 from atrium.engines.workflows.scheduler import NodeState, NodeStatus, resume_states
 from atrium.models.events import EventRecord, TopicSequence
-from atrium.models.repositories import Environment, EnvironmentStatus, Repository
+from atrium.models.repositories import Environment, Repository
 from atrium.models.threads import Thread
 from atrium.models.workflows import (
     TERMINAL_RUN_STATUSES,
@@ -43,7 +42,6 @@ from atrium.models.workflows import (
     WorkflowRun,
 )
 from atrium.resolvers.access import get_for_action, not_found, require
-from atrium.resolvers.repositories import git
 from atrium.resolvers.repositories import repositories as repository_service
 from atrium.resolvers.threads.visibility import visible_threads
 from atrium.resolvers.workflows import events
@@ -117,22 +115,8 @@ async def release_environment(context: Context, session: AsyncSession, run: Work
     if run.environment_id is None:
         return
     environment = await session.get(Environment, run.environment_id)
-    if environment is None or environment.status is not EnvironmentStatus.ACTIVE:
-        return
-    repository = await session.get(Repository, environment.repository_id)
-    environment.status = EnvironmentStatus.REMOVED
-    environment.removed_at = datetime.now(UTC)
-    await session.flush()
-    work = repository.work_path if repository else None
-    path, branch = Path(environment.path), environment.branch
-
-    async def clean_up() -> None:
-        if work:
-            with contextlib.suppress(git.GitError):
-                await git.remove_worktree(work, path, branch)
-        shutil.rmtree(path, ignore_errors=True)
-
-    context.after_commit(clean_up)
+    if environment is not None:
+        await repository_service.release_environment(context, session, environment)
 
 
 def _check_commands_exist(definition: WorkflowDefinition, commands: set[str]) -> list[UserError]:

@@ -14,7 +14,7 @@ from atrium.engines.llm import LimitEntity, LimitInterval, LimitType
 from atrium.models.agents import Agent as AgentRow
 from atrium.models.agents import AgentScope, AgentType
 from atrium.models.llm import LlmRequest, LlmVirtualKey, UsageLimit
-from atrium.resolvers.access import default_organization
+from atrium.resolvers.access import readable_organization
 from atrium.resolvers.agents.visibility import visible_agents
 from atrium.resolvers.llm import keys as key_service
 from atrium.resolvers.llm import limits as limit_service
@@ -47,11 +47,7 @@ OrgArg = Annotated[
 
 
 def _org(info: AtriumInfo, organization_id: str | None) -> str:
-    info.context.principal.require_authenticated()
-    org = default_organization(info.context, organization_id)
-    if info.context.principal.role_in(org) is None:
-        raise NotFound("Organization", org)
-    return org
+    return readable_organization(info.context, organization_id)
 
 
 @strawberry.type

@@ -15,7 +15,7 @@ from atrium.core.context import Context
 from atrium.core.errors import NotFound
 from atrium.core.policy import Action
 from atrium.models import workflows as models
-from atrium.resolvers.access import default_organization, require
+from atrium.resolvers.access import default_organization, readable_organization, require
 from atrium.resolvers.loading import visible_org_ids
 from atrium.resolvers.workflows import definitions, execution, loaders, runs
 from atrium.schema.common import (
@@ -52,11 +52,7 @@ OrgArg = Annotated[
 
 
 def _org(info: AtriumInfo, organization_id: str | None) -> str:
-    info.context.principal.require_authenticated()
-    org = default_organization(info.context, organization_id)
-    if info.context.principal.role_in(org) is None:
-        raise NotFound("Organization", org)
-    return org
+    return readable_organization(info.context, organization_id)
 
 
 def _runs_statement(
