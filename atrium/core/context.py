@@ -64,7 +64,14 @@ class Context:
     def for_job(cls, job: JobContext) -> Context:
         """The context a job handler works in: the worker's database and services, no
         caller (handlers that act for someone set ``principal`` themselves)."""
-        return cls(db=job.db, settings=job.services.settings, services=job.services)
+        return cls.for_services(job.services)
+
+    @classmethod
+    def for_services(cls, services: Any, *, principal: Principal = ANONYMOUS) -> Context:
+        """A context outside a GraphQL request (jobs, the MCP and LLM endpoints)."""
+        return cls(
+            db=services.db, settings=services.settings, services=services, principal=principal
+        )
 
     def _get_session(self) -> AsyncSession:
         if self._session is None:

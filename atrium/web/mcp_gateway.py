@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 from atrium.core.context import Context
 from atrium.core.errors import AtriumError
 from atrium.core.policy import Action
-from atrium.models.agents import Agent, AgentType
+from atrium.models.agents import Agent, AgentTeam, AgentType
 from atrium.resolvers.agents.visibility import visible_agents
 from atrium.resolvers.auth.credentials import authenticate
 from atrium.resolvers.mcp import gateways
@@ -97,6 +97,7 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
     context = Context(db=state.db, settings=state.settings, services=state.services)
     organization_id: str | None = None
     servers: dict[str, gateways.ExposedServer] = {}
+    team_ids: frozenset[str] = frozenset()
     try:
         async with context.session() as session:  # one session: key, gateway, servers
             context.principal = await authenticate(session, state.settings, credential)
@@ -115,6 +116,11 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
                     state.settings.secret_key,
                     internal_allowed=state.settings.mcp_internal_urls_allowed,
                 )
+                team_ids = frozenset(
+                    await session.scalars(
+                        select(AgentTeam.team_id).where(AgentTeam.agent_id == gateway.id)
+                    )
+                )
             await session.commit()  # authenticate may note the key's last use
     except AtriumError as error:
         await _refuse(401, "unauthorized", error.message)(scope, receive, send)
@@ -132,6 +138,7 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
         organization_id=organization_id,
         servers=servers,
         services=state.services,
+        team_ids=team_ids,
     )
     # Stateless: a fresh transport per request, so a manager per request costs little and
     # needs no lifespan of the application's (tests and workers run none).

@@ -18,8 +18,6 @@ from atrium.engines.llm.limits import (
     Subject,
     applicable,
     crossed,
-    is_exhausted,
-    remaining,
 )
 from atrium.engines.llm.prices import Cost, ModelPrice, PriceTable, cost_of, default_prices
 from atrium.engines.llm.statistics import (
@@ -58,8 +56,6 @@ __all__ = [
     "crossed",
     "default_prices",
     "group_usage",
-    "is_exhausted",
-    "remaining",
     "system_clock",
     "timeframe",
     "total_series",

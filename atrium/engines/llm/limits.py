@@ -69,14 +69,6 @@ def applicable(
     return [rule for rule in rules if rule.applies(subject, type, model)]
 
 
-def remaining(value: float, used: float) -> float:
-    return max(value - used, 0.0)
-
-
-def is_exhausted(value: float, used: float) -> bool:
-    return used >= value
-
-
 def crossed(value: float, before: float, after: float) -> list[int]:
     """The thresholds (80, 100) that ``before`` → ``after`` crosses upwards."""
     if value <= 0:

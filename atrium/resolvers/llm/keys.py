@@ -7,7 +7,6 @@ indexed for lookup and shown to people, like API keys' prefixes.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,20 +15,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from atrium.core.context import Context
 from atrium.core.errors import Unauthenticated, UserErrorCode, UserErrors
 from atrium.core.policy import Action
-from atrium.core.security import constant_time_equals, sha256
+from atrium.core.security import constant_time_equals, new_secret, sha256
 from atrium.models.agents import Agent, AgentType
 from atrium.models.identity import Team
 from atrium.models.llm import LlmVirtualKey
 from atrium.resolvers.access import not_found, require
 from atrium.resolvers.agents.visibility import visible_agents
+from atrium.resolvers.auth.credentials import LOOKUP_PREFIX_LENGTH
 from atrium.resolvers.llm.runtime import KeyEntry, LlmRuntime, llm_runtime
 
 VIRTUAL_KEY_PREFIX = "vk_live_"
-LOOKUP_LENGTH = 16
+LOOKUP_LENGTH = LOOKUP_PREFIX_LENGTH  # the same shape as API keys: prefix shown and indexed
 
 
 def mint_virtual_key() -> str:
-    return VIRTUAL_KEY_PREFIX + secrets.token_urlsafe(32)
+    return VIRTUAL_KEY_PREFIX + new_secret()
 
 
 async def visible_proxy(
@@ -90,7 +90,7 @@ async def revoke_virtual_key(context: Context, session: AsyncSession, key_id: st
     if key.revoked_at is None:
         key.revoked_at = llm_runtime(context.services).clock()
         await session.flush()
-    llm_runtime(context.services).keys.clear()  # revocation is immediate in this process
+    llm_runtime(context.services).keys.drop(key.lookup_prefix)  # immediate in this process
     return key
 
 

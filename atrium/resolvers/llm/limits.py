@@ -21,7 +21,7 @@ from atrium.engines.llm import LimitEntity, LimitInterval, LimitRule, LimitType,
 from atrium.models.agents import Agent
 from atrium.models.identity import Membership, Team
 from atrium.models.llm import LlmRequest, LlmVirtualKey, UsageLimit
-from atrium.resolvers.access import default_organization, not_found, require
+from atrium.resolvers.access import default_organization, get_for_action, not_found, require
 from atrium.resolvers.llm import counters
 from atrium.resolvers.llm.counters import LimitState
 from atrium.resolvers.llm.events import publish_crossings
@@ -164,11 +164,7 @@ async def create_usage_limit(
 
 
 async def _limit_for_admin(context: Context, session: AsyncSession, limit_id: str) -> UsageLimit:
-    row = await session.get(UsageLimit, limit_id)
-    if row is None or context.principal.role_in(row.organization_id) is None:
-        raise not_found("UsageLimit", limit_id, ("id",))
-    require(context, row.organization_id, Action.ORG_UPDATE, field=("id",))
-    return row
+    return await get_for_action(context, session, UsageLimit, limit_id, Action.ORG_UPDATE)
 
 
 async def update_usage_limit(
@@ -201,14 +197,6 @@ async def delete_usage_limit(context: Context, session: AsyncSession, limit_id: 
     await session.flush()
     llm_runtime(context.services).limits.drop(row.organization_id)
     return limit_id
-
-
-async def limit_states(
-    context: Context, session: AsyncSession, rows: list[UsageLimit]
-) -> dict[str, LimitState]:
-    runtime = llm_runtime(context.services)
-    states = await counters.read_states(session, [cached(r) for r in rows], runtime.clock())
-    return {state.limit.rule.id: state for state in states}
 
 
 # --- Tool calls (counted by the MCP gateway) ----------------------------------------

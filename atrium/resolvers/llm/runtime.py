@@ -107,11 +107,6 @@ class LlmRuntime:
             )
         return self._http
 
-    def forget(self) -> None:
-        self.proxies.clear()
-        self.keys.clear()
-        self.limits.clear()
-
     async def close(self) -> None:
         if self._http is not None:
             await self._http.aclose()

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.context import Context
-from atrium.core.errors import BadUserInput, NotFound
+from atrium.core.errors import BadUserInput
 from atrium.engines.llm import (
     Group,
     Timeframe,
@@ -74,11 +74,6 @@ def resolve_timeframe(
         raise BadUserInput(str(error)) from None
 
 
-def _check_org(context: Context, organization_id: str) -> None:
-    if context.principal.role_in(organization_id) is None:
-        raise NotFound("Organization", organization_id)
-
-
 async def _rows(
     session: AsyncSession, organization_id: str, frame: Timeframe, *columns: Any
 ) -> list[Any]:
@@ -114,7 +109,6 @@ def _group(rows: list[Any], index: int, frame: Timeframe) -> list[Group]:
 async def usage_statistics(
     context: Context, organization_id: str, by: GroupBy, frame: Timeframe
 ) -> Statistics:
-    _check_org(context, organization_id)
     async with context.session() as session:
         rows = await _rows(session, organization_id, frame, _COLUMNS[by])
         groups = _group(rows, 0, frame)
@@ -123,7 +117,6 @@ async def usage_statistics(
 
 
 async def usage_overview(context: Context, organization_id: str, frame: Timeframe) -> Overview:
-    _check_org(context, organization_id)
     async with context.session() as session:
         rows = await _rows(
             session,

@@ -132,6 +132,7 @@ class GatewayCaller:
     organization_id: str
     servers: dict[str, ExposedServer]
     services: Any = None  # for TOOL_CALLS usage limits (``atrium.resolvers.llm.limits``)
+    team_ids: frozenset[str] = frozenset()  # the gateway's teams, for TEAM limits
 
 
 async def exposed_servers(
@@ -177,7 +178,7 @@ async def call_tool(
     server = caller.servers.get(prefix)
     if server is None or not tool or not any(t["name"] == tool for t in server.tools):
         raise MCPError(INVALID_PARAMS, f"Unknown tool: {name}")
-    await _check_limits(caller)
+    limits = await _check_limits(caller)
     timeout = server.timeout_seconds
     started = time.perf_counter()
     outcome, error = Outcome.SUCCESS, None
@@ -203,29 +204,22 @@ async def call_tool(
         raise MCPError(SERVER_UNAVAILABLE, error) from None
     finally:
         _record(caller, server, name, time.perf_counter() - started, outcome, error)
-        await _count_call(caller)
+        if limits is not None:
+            await _count_call(*limits)
 
 
-def _limit_context(caller: GatewayCaller) -> tuple[Context, Subject]:
-    context = Context(
-        db=caller.db,
-        settings=caller.services.settings,
-        services=caller.services,
-        principal=caller.principal,
-    )
+async def _check_limits(caller: GatewayCaller) -> tuple[Context, Subject] | None:
+    """Refuse the call when a TOOL_CALLS limit over the caller, the gateway or one of its
+    teams is spent; else what counting the call afterwards needs (None: no services)."""
+    if caller.services is None:
+        return None
+    context = Context.for_services(caller.services, principal=caller.principal)
     subject = Subject(
         organization_id=caller.organization_id,
+        team_ids=caller.team_ids,
         user_id=caller.principal.user_id,
         agent_id=caller.gateway_id,
     )
-    return context, subject
-
-
-async def _check_limits(caller: GatewayCaller) -> None:
-    """Refuse the call when a TOOL_CALLS limit over the caller or the gateway is spent."""
-    if caller.services is None:
-        return
-    context, subject = _limit_context(caller)
     try:
         async with context.session() as session:
             spent = await check_tool_call_limits(context, session, subject)
@@ -238,13 +232,11 @@ async def _check_limits(caller: GatewayCaller) -> None:
             f"Usage limit '{rule.name}' reached: {spent.used:g} of {rule.value:g} tool calls; "
             f"it resets at {spent.window.end.isoformat()}",
         )
+    return context, subject
 
 
-async def _count_call(caller: GatewayCaller) -> None:
+async def _count_call(context: Context, subject: Subject) -> None:
     """Count a forwarded call against the TOOL_CALLS limits (events at 80% and 100%)."""
-    if caller.services is None:
-        return
-    context, subject = _limit_context(caller)
     try:
         async with context.session() as session:
             await record_tool_call_usage(context, session, subject)

@@ -25,7 +25,7 @@ from atrium.core.policy import Role
 from atrium.models.mcp import McpInstallStatus, McpServer, McpServerType
 from atrium.resolvers.mcp import secrets
 from atrium.resolvers.mcp.connections import Endpoint, list_tools, pool
-from atrium.resolvers.mcp.servers import get_manageable
+from atrium.resolvers.mcp.servers import fields_status_reset, get_manageable
 
 logger = logging.getLogger("atrium.mcp")
 
@@ -101,11 +101,7 @@ async def install_server(
 
 async def uninstall_server(context: Context, session: AsyncSession, server_id: str) -> McpServer:
     server = await get_manageable(context, session, server_id)
-    server.status = McpInstallStatus.NOT_INSTALLED
-    server.status_error = None
-    server.tools = []
-    server.installed_at = None
-    server.generation += 1
+    fields_status_reset(server)
     await session.flush()
 
     async def disconnect() -> None:

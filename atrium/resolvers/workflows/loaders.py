@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from atrium.core.context import Context
 from atrium.models.events import EventRecord
-from atrium.models.workflows import WorkflowNodeRun, WorkflowRun
-from atrium.resolvers.loading import org_scoped
+from atrium.models.workflows import RoutineFiring, WorkflowNodeRun, WorkflowRun
+from atrium.resolvers.loading import child_pages, org_scoped
 from atrium.resolvers.workflows.events import run_topic
 
 runs_by_id = org_scoped(WorkflowRun)
@@ -36,3 +36,6 @@ async def events_by_run(context: Context, keys: list[str]) -> list[list[EventRec
         for row in (await session.scalars(stmt)).all():
             found[topics[row.topic]].append(row)
     return [found[key] for key in keys]
+
+
+firings_by_routine = child_pages(RoutineFiring, RoutineFiring.routine_id)

@@ -15,6 +15,7 @@ with what it started or why it failed.
 
 from __future__ import annotations
 
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,6 +51,8 @@ FIRE_JOB = "routine.fire"
 TICK_SECONDS = 15.0
 MAX_PROMPT = 100_000
 MAX_DUE_PER_TICK = 200
+# Per request: changes whose routines were looked up already (one lookup per change).
+_HANDLED: weakref.WeakKeyDictionary[Context, set[str]] = weakref.WeakKeyDictionary()
 
 
 async def _validate(
@@ -373,6 +376,12 @@ async def on_event(context: Context, session: AsyncSession, event: Event) -> Non
     """
     if event.organization_id is None or event.sequence is None or context.firing_routine_id:
         return
+    subject = event.payload.get("subject_id") or event.id
+    slot = f"{event.type}:{subject}"[:64]
+    handled = _HANDLED.setdefault(context, set())
+    if slot in handled:  # the same change's copy on another topic
+        return
+    handled.add(slot)
     routine_ids = (
         await session.scalars(
             select(Routine.id).where(
@@ -383,11 +392,10 @@ async def on_event(context: Context, session: AsyncSession, event: Event) -> Non
             )
         )
     ).all()
-    subject = event.payload.get("subject_id") or event.id
     for routine_id in routine_ids:
         await context.enqueue(
             session,
             FIRE_JOB,
-            {"routine_id": routine_id, "slot": f"{event.type}:{subject}"[:64], "type": event.type},
+            {"routine_id": routine_id, "slot": slot, "type": event.type},
             organization_id=event.organization_id,
         )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from atrium.engines.llm import TIMEFRAMES, Group, Timeframe, Totals
-from atrium.resolvers.access import default_organization
+from atrium.resolvers.access import readable_organization
 from atrium.resolvers.llm import statistics as service
 from atrium.resolvers.llm.statistics import GroupBy, NamedGroup
 from atrium.schema.common import AtriumInfo
@@ -101,8 +101,7 @@ class UsageOverview:
 def _frame(
     info: AtriumInfo, organization_id: str | None, name: str | None, start: Any, end: Any
 ) -> tuple[str, Timeframe]:
-    info.context.principal.require_authenticated()
-    org = default_organization(info.context, organization_id)
+    org = readable_organization(info.context, organization_id)
     return org, service.resolve_timeframe(info.context, name, start, end)
 
 

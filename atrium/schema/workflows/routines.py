@@ -10,9 +10,11 @@ from sqlalchemy import select
 from strawberry.scalars import JSON
 
 from atrium.core.context import Context
+from atrium.core.pagination import ConnectionArgs
 from atrium.models import workflows as models
 from atrium.resolvers.access import default_organization
 from atrium.resolvers.loading import org_scoped, visible_org_ids
+from atrium.resolvers.workflows import loaders
 from atrium.resolvers.workflows import routines as service
 from atrium.schema.common import (
     After,
@@ -95,13 +97,9 @@ class Routine(Node):
         info: AtriumInfo,
         limit: Annotated[int, strawberry.argument(description="At most this many.")] = 20,
     ) -> list[RoutineFiring]:
-        async with info.context.session() as session:
-            rows = await session.scalars(
-                select(models.RoutineFiring)
-                .where(models.RoutineFiring.routine_id == self.id)
-                .order_by(models.RoutineFiring.fired_at.desc(), models.RoutineFiring.id.desc())
-                .limit(max(1, min(limit, 100)))
-            )
+        args = ConnectionArgs.of(first=max(1, min(limit, 100)), descending=True)
+        page = await info.context.loaders.get(loaders.firings_by_routine).load((self.id, args))
+        rows = page.rows  # newest first: IDs are time-ordered (ULIDs)
         return [
             RoutineFiring(
                 slot=r.slot,

@@ -16,7 +16,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import REQUEST_TIMEOUT
 
 from atrium.resolvers.mcp.recording import recorder
-from tests.helpers import GraphQLClient, make_api_key, make_org, make_user, unique
+from tests.helpers import GraphQLClient, make_api_key, make_org, make_team, make_user, unique
 from tests.schema.llm.factories import GET_LIMIT, make_limit
 from tests.schema.mcp.factories import (
     create_server,
@@ -214,3 +214,22 @@ async def test_a_tool_calls_limit_refuses_the_call_past_it(
     assert calls["mcpGateway"]["toolCalls"]["totalCount"] == 2
     used = await client.execute(GET_LIMIT, {"id": limit["id"]}, token=owner.token)
     assert used.data["usageLimit"]["used"] == 2 and used.data["usageLimit"]["exhausted"] is True
+
+
+async def test_a_team_tool_calls_limit_covers_the_team_s_gateway(
+    client: GraphQLClient, base_url: str
+) -> None:
+    # given a gateway of a team limited to 1 tool call
+    owner, org = await owner_and_org(client)
+    installed = await installed_local(client, owner, org)
+    team = await make_team(client, org, owner)
+    gateway = await make_gateway(client, owner, org, [installed["id"]], teamIds=[team["id"]])
+    _, key = await make_api_key(client, org, owner, "WRITE")
+    await make_limit(
+        client, owner, org, 1, limitType="TOOL_CALLS", entityType="TEAM", entityId=team["id"]
+    )
+    async with mcp_client(base_url + gateway["endpointPath"], key) as session:
+        await session.call_tool(f"{_prefix(gateway)}__echo", {"text": "one"})
+        # then the second call is refused by the team's limit
+        with pytest.raises(MCPError, match="Usage limit"):
+            await session.call_tool(f"{_prefix(gateway)}__echo", {"text": "two"})

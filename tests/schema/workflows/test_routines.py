@@ -7,11 +7,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from atrium.core.jobs import JobContext
+from atrium.models.jobs import Job
 from atrium.models.workflows import Routine
-from atrium.resolvers.workflows.routines import tick
+from atrium.resolvers.workflows.routines import FIRE_JOB, tick
 from tests.helpers import GraphQLClient, db_session
 from tests.schema.workflows.factories import owner_and_org, save_workflow
 
@@ -113,7 +114,7 @@ async def test_a_due_schedule_fires_once_however_many_ticks_race(
 
 
 async def test_an_event_routine_fires_on_its_event_and_not_when_paused(
-    client: GraphQLClient,
+    app: Any, client: GraphQLClient
 ) -> None:
     # given a routine prompting the assistant whenever a thread is created
     owner, org = await owner_and_org(client)
@@ -159,5 +160,10 @@ async def test_an_event_routine_fires_on_its_event_and_not_when_paused(
     await client.execute(
         CREATE_THREAD, {"input": {"organizationId": org, "title": "again"}}, token=owner.token
     )
-    await asyncio.sleep(0.3)  # nothing to wait for: show no firing appears meanwhile
+    # (a firing is a job enqueued in the very transaction of the event: none was)
+    async with db_session(app) as session:
+        fire_jobs = await session.scalar(
+            select(func.count()).where(Job.kind == FIRE_JOB, Job.organization_id == org)
+        )
+    assert fire_jobs == 1
     assert len(await _firings(client, owner.token, routine["id"])) == 1
