@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from strawberry.types.nodes import SelectedField
 
 from atrium.core.errors import Forbidden
 from atrium.core.ids import register_prefix
@@ -26,6 +25,7 @@ from atrium.schema.common import (
     Last,
     Node,
     child_connection,
+    selects_item_field,
 )
 from atrium.schema.jobs import Job, JobStatusFilter, organization_jobs
 from atrium.schema.webhooks import WebhookEndpoint, organization_webhook_endpoints
@@ -51,32 +51,6 @@ strawberry.enum(ApiKeyExpiry, name="ApiKeyExpiry", description="How long a new k
 strawberry.enum(
     InvitationStatus, name="InvitationStatus", description="Where an invitation stands."
 )
-
-
-def _children(selections: list[Any]) -> list[Any]:
-    """Fields of a selection list, looking through inline fragments and fragment spreads."""
-    fields: list[Any] = []
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            fields.append(selection)
-        else:
-            fields.extend(_children(selection.selections))
-    return fields
-
-
-def selects_node_field(info: AtriumInfo, name: str) -> bool:
-    """Does this connection field ask for ``name`` on its items (``nodes`` or ``edges.node``)?"""
-    for connection in info.selected_fields:
-        for item in _children(connection.selections):
-            if item.name == "nodes":
-                nodes = [item]
-            elif item.name == "edges":
-                nodes = [f for f in _children(item.selections) if f.name == "node"]
-            else:
-                continue
-            if any(f.name == name for node in nodes for f in _children(node.selections)):
-                return True
-    return False
 
 
 async def load_user(info: AtriumInfo, user_id: str | None) -> User | None:
@@ -162,7 +136,7 @@ class Organization(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Membership]:
-        with_users = selects_node_field(info, "user")
+        with_users = selects_item_field(info, "user")
         return await child_connection(
             info,
             self.id,
@@ -353,7 +327,7 @@ class Team(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[TeamMember]:
-        with_users = selects_node_field(info, "user")
+        with_users = selects_item_field(info, "user")
         return await child_connection(
             info,
             self.id,
