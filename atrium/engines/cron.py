@@ -7,9 +7,13 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from atrium.engines.health.schedule import schedule_error
+
 
 def is_valid(expression: str) -> bool:
-    return bool(croniter.is_valid(expression))
+    """Five cron fields or a macro (@daily…), as project assessment schedules accept
+    (``engines.health.schedule``): croniter alone also takes a sixth, seconds field."""
+    return schedule_error(expression) is None
 
 
 def next_after(expression: str, after: datetime, timezone: str = "UTC") -> datetime:

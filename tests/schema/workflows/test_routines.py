@@ -58,7 +58,7 @@ async def test_bad_routines_are_user_errors_naming_the_field(client: GraphQLClie
                 "organizationId": org,
                 "name": "x",
                 "trigger": "SCHEDULE",
-                "schedule": "every tuesday",
+                "schedule": "0 3 * * * *",
                 "action": "WORKFLOW",
                 "workflowName": "no-such-flow",
             }
