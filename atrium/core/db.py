@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+SQLITE_POOL_SIZE = 4  # connections kept open to a SQLite file
 
 
 def is_sqlite(url: str) -> bool:
@@ -46,7 +48,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         memory = make_url(url).database in (None, "", ":memory:")
         options: dict[str, Any] = {"connect_args": {"timeout": 30}}
         if not memory:
-            options["poolclass"] = NullPool
+            # Keep a few connections open: opening one starts an aiosqlite thread and
+            # sets the pragmas, a few ms of CPU per request when every request opened its
+            # own (bench/bench_nested_read.py). No overflow limit, so a busy moment never
+            # waits for a connection.
+            options.update(
+                poolclass=AsyncAdaptedQueuePool, pool_size=SQLITE_POOL_SIZE, max_overflow=-1
+            )
         options.update(kwargs)
         engine = create_async_engine(url, **options)
         _configure_sqlite(engine)
