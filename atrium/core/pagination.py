@@ -134,10 +134,30 @@ class ConnectionArgs:
 
 @dataclass
 class Page:
+    """A page of rows and the IDs its cursors encode.
+
+    The cursors are encoded only when asked for (``edges { cursor }``): most clients
+    read ``nodes`` and ``pageInfo``, and a nested read of 1,000 rows would otherwise
+    encode 1,000 of them for nothing. ``ids`` stay the keyset's even when ``rows`` are
+    replaced by what they point at (a project's repositories through its links).
+    """
+
     rows: list[Any]
     has_next_page: bool = False
     has_previous_page: bool = False
-    cursors: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+
+    @property
+    def cursors(self) -> list[str]:
+        return [encode_cursor(row_id) for row_id in self.ids]
+
+    @property
+    def start_cursor(self) -> str | None:
+        return encode_cursor(self.ids[0]) if self.ids else None
+
+    @property
+    def end_cursor(self) -> str | None:
+        return encode_cursor(self.ids[-1]) if self.ids else None
 
 
 def _keyset(id_col: InstrumentedAttribute[str], args: ConnectionArgs) -> list[ColumnElement[bool]]:
@@ -166,7 +186,7 @@ def _page(rows: list[Any], args: ConnectionArgs) -> Page:
         rows=rows,
         has_next_page=more if not args.backwards else args.before is not None,
         has_previous_page=more if args.backwards else (args.after is not None or args.skip > 0),
-        cursors=[encode_cursor(row.id) for row in rows],
+        ids=[row.id for row in rows],
     )
 
 

@@ -64,13 +64,25 @@ class Edge(Generic[T]):
 
 @strawberry.type(description="A page of a list, Relay style.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]] = strawberry.field(description="The items with their cursors.")
+    """Edges (and their cursors) are built only when the query asks for ``edges``: a
+    page's items are its ``nodes`` already."""
+
+    items: strawberry.Private[list[T]]
+    cursors: strawberry.Private[Callable[[], list[str]]]
+
+    @strawberry.field(description="The items with their cursors.")
+    def edges(self) -> list[Edge[T]]:
+        return [
+            Edge(cursor=cursor, node=node)
+            for cursor, node in zip(self.cursors(), self.items, strict=True)
+        ]
+
     page_info: PageInfo = strawberry.field(description="Paging information.")
     total: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="The items without cursors.")
     def nodes(self) -> list[T]:
-        return [edge.node for edge in self.edges]
+        return self.items
 
     @strawberry.field(description="Number of items in the whole list, across all pages.")
     async def total_count(self) -> int:
@@ -131,17 +143,14 @@ def selects_item_field(info: AtriumInfo, name: str) -> bool:
 def to_connection(
     page: Page, convert: Callable[[Any], T], total: Callable[[], Awaitable[int]]
 ) -> Connection[T]:
-    edges = [
-        Edge(cursor=cursor, node=convert(row))
-        for row, cursor in zip(page.rows, page.cursors, strict=True)
-    ]
     return Connection(
-        edges=edges,
+        items=[convert(row) for row in page.rows],
+        cursors=lambda: page.cursors,
         page_info=PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
+            start_cursor=page.start_cursor,
+            end_cursor=page.end_cursor,
         ),
         total=total,
     )

@@ -70,10 +70,11 @@ class SearchEdge(Edge[SearchResult]):
 
 @strawberry.type(description="Search results, most relevant first.")
 class SearchConnection(Connection[SearchResult]):
-    # The project's connection with richer edges (a list of a subclass: hence the ignore).
-    edges: list[SearchEdge] = strawberry.field(  # type: ignore[assignment]
-        description="The results with their cursors, relevance and snippets."
-    )
+    hits: strawberry.Private[list[SearchEdge]]
+
+    @strawberry.field(description="The results with their cursors, relevance and snippets.")
+    def edges(self) -> list[SearchEdge]:
+        return self.hits
 
 
 def _edge(hit: service.Hit, cursor: str) -> SearchEdge:
@@ -128,8 +129,11 @@ class SearchQuery:
         async def total() -> int:
             return page.total
 
+        edges = [_edge(hit, cursor) for hit, cursor in zip(page.hits, page.cursors, strict=True)]
         return SearchConnection(
-            edges=[_edge(hit, cursor) for hit, cursor in zip(page.hits, page.cursors, strict=True)],
+            hits=edges,
+            items=[edge.node for edge in edges],
+            cursors=lambda: page.cursors,
             page_info=PageInfo(
                 has_next_page=page.has_next_page,
                 has_previous_page=page.has_previous_page,
