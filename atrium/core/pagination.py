@@ -17,7 +17,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, inspect, select
+from sqlalchemy import ColumnElement, Select, func, inspect, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -213,6 +213,7 @@ async def fetch_pages(
     args: ConnectionArgs,
     *,
     plain: bool = False,
+    columns: frozenset[str] | None = None,
 ) -> dict[Hashable, Page]:
     """The same page of a child connection for many parents, in one statement.
 
@@ -223,11 +224,21 @@ async def fetch_pages(
     converts 1,000 rows (see bench/bench_nested_read.py). They are read through Core on
     the session's connection (autoflushed first, as ``session.execute`` would): the ORM
     would otherwise run each row and column through its per-entity loading in Python.
+    ``columns`` (attribute names) narrows a plain read to what the query needs: the
+    other attributes of the records are None (the ID and the partition are always read).
     """
     id_col: InstrumentedAttribute[str] = model.id
     row_number = (
         func.row_number().over(partition_by=partition_col, order_by=_order(id_col, args))
     ).label("row_number")
+    attrs = inspect(model).column_attrs
+    read = [
+        attr
+        for attr in attrs
+        if columns is None or attr.key in columns or attr.key in ("id", partition_col.key)
+    ]
+    if plain and columns is not None:
+        stmt = stmt.with_only_columns(*(attr.class_attribute for attr in read))
     inner = (
         stmt.add_columns(row_number)
         .where(partition_col.in_(list(parents)), *_keyset(id_col, args))
@@ -237,8 +248,17 @@ async def fetch_pages(
     rows: Iterable[Any]
     if plain:
         record = _record_type(model)
-        columns = [inner.c[attr.columns[0].key] for attr in inspect(model).column_attrs]
-        query = select(*columns).where(*window).order_by(inner.c.row_number)
+        wanted = {attr.key for attr in read}
+        query = (
+            select(
+                *(
+                    inner.c[attr.columns[0].key] if attr.key in wanted else null().label(attr.key)
+                    for attr in attrs
+                )
+            )
+            .where(*window)
+            .order_by(inner.c.row_number)
+        )
         if session.autoflush:  # what `session.execute` would do first
             await session.flush()
         connection = await session.connection()

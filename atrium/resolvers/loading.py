@@ -19,7 +19,8 @@ from atrium.core.policy import Action
 
 BaseQuery = Callable[[Context], Select[Any]]
 Prefetch = Callable[[Context, AsyncSession, list[Any]], Awaitable[None]]
-ChildKey = tuple[Hashable, ConnectionArgs]
+# (parent, args) or, for a plain page read partially, (parent, args, columns)
+ChildKey = tuple[Hashable, ConnectionArgs] | tuple[Hashable, ConnectionArgs, frozenset[str]]
 
 
 async def by_ids(context: Context, stmt: Select[Any], keys: Sequence[str]) -> list[Any]:
@@ -69,17 +70,22 @@ def child_pages(
     """
 
     async def load(context: Context, keys: list[ChildKey]) -> list[Page]:
-        by_args: dict[ConnectionArgs, list[Hashable]] = {}
-        for parent, args in keys:
-            by_args.setdefault(args, []).append(parent)
+        groups: dict[tuple[ConnectionArgs, frozenset[str] | None], list[Hashable]] = {}
+        for parent, args, *narrowed in keys:
+            groups.setdefault((args, narrowed[0] if narrowed else None), []).append(parent)
         results: dict[ChildKey, Page] = {}
         async with context.session() as session:
-            for args, parents in by_args.items():
+            for (args, columns), parents in groups.items():
                 stmt = base(context) if base is not None else select(model)
                 pages = await fetch_pages(
-                    session, model, stmt, partition, parents, args, plain=plain
+                    session, model, stmt, partition, parents, args, plain=plain, columns=columns
                 )
-                results.update({(parent, args): page for parent, page in pages.items()})
+                results.update(
+                    {
+                        (parent, args) if columns is None else (parent, args, columns): page
+                        for parent, page in pages.items()
+                    }
+                )
             if prefetch is not None:
                 await prefetch(
                     context, session, [r for page in results.values() for r in page.rows]

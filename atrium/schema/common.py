@@ -7,9 +7,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, cast
 
 import strawberry
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 from sqlalchemy.exc import IntegrityError
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import Info
+from strawberry.types.field import StrawberryField
 
 from atrium.core.context import Context
 from atrium.core.errors import UserErrorCode, UserErrors
@@ -20,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
+DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 AtriumInfo = Info[Context, None]
 
 First = Annotated[int | None, strawberry.argument(description="Page size from the start (≤ 100).")]
@@ -114,30 +123,64 @@ def _fields(
             yield from _fields(fragments[selection.name.value].selection_set, fragments)
 
 
-def selects_item_field(info: AtriumInfo, name: str) -> bool:
-    """Does this connection field ask for ``name`` on its items (``nodes`` or ``edges.node``)?
-
-    Answered from the query's syntax tree. (``info.selected_fields`` answers too, but it
+def _item_fields(info: AtriumInfo) -> Iterator[FieldNode]:
+    """The fields a connection field asks for on its items (``nodes`` or ``edges.node``),
+    read from the query's syntax tree. (``info.selected_fields`` answers too, but it
     converts the whole selection, arguments and directives included, on every call: a
-    few percent of a 50-thread read when each thread's ``messages`` asked it.)
-    """
+    few percent of a 50-thread read when each thread's ``messages`` asked it.)"""
     raw = info._raw_info
     fragments = raw.fragments
     for connection in raw.field_nodes:
         for item in _fields(connection.selection_set, fragments):
             if item.name.value == "nodes":
-                nodes = [item]
+                yield from _fields(item.selection_set, fragments)
             elif item.name.value == "edges":
-                nodes = [
-                    f for f in _fields(item.selection_set, fragments) if f.name.value == "node"
-                ]
-            else:
-                continue
-            if any(
-                f.name.value == name for n in nodes for f in _fields(n.selection_set, fragments)
-            ):
-                return True
-    return False
+                for node in _fields(item.selection_set, fragments):
+                    if node.name.value == "node":
+                        yield from _fields(node.selection_set, fragments)
+
+
+def selects_item_field(info: AtriumInfo, name: str) -> bool:
+    """Does this connection field ask for ``name`` on its items?"""
+    return any(field.name.value == name for field in _item_fields(info))
+
+
+COLUMNS = "atrium.columns"
+"""Field metadata key: the model columns a resolver reads from its object."""
+
+
+def reads(*columns: str) -> dict[str, tuple[str, ...]]:
+    """Metadata for a resolver field of a type whose rows may be loaded partially:
+    ``@strawberry.field(metadata=reads("author_user_id"))``."""
+    return {COLUMNS: columns}
+
+
+def selected_columns(info: AtriumInfo, item_type: str) -> frozenset[str] | None:
+    """The columns the items of this connection need for what the query selects, or None
+    for all of them.
+
+    A plain field needs the column of its name; a resolver needs the columns its
+    :func:`reads` metadata names, and one without that metadata may read anything, so
+    it asks for every column. The row's ID (its cursor) is always read.
+    """
+    graphql_type = info._raw_info.schema.type_map[item_type]
+    assert isinstance(graphql_type, GraphQLObjectType)
+    columns = {"id"}
+    for node in _item_fields(info):
+        name = node.name.value
+        if name == "__typename":
+            continue
+        field = graphql_type.fields.get(name)
+        definition = (field.extensions or {}).get(DEFINITION_BACKREF) if field else None
+        if not isinstance(definition, StrawberryField):
+            return None
+        if definition.base_resolver is None:
+            columns.add(definition.python_name)
+        elif COLUMNS in definition.metadata:
+            columns.update(definition.metadata[COLUMNS])
+        else:
+            return None
+    return frozenset(columns)
 
 
 def to_connection(
@@ -168,15 +211,21 @@ async def child_connection(
     before: str | None,
     *,
     descending: bool = False,
+    columns: frozenset[str] | None = None,
 ) -> Connection[Any]:
-    """A connection under ``parent_id``, batched with its siblings through loaders."""
+    """A connection under ``parent_id``, batched with its siblings through loaders.
+
+    ``columns`` (from :func:`selected_columns`) narrows what a ``plain`` page loader
+    reads; the pages of siblings asking for the same columns share a statement.
+    """
     args = ConnectionArgs.of(first, after, last, before, descending=descending)
     context = info.context
 
     async def total() -> int:
         return int(await context.loaders.get(counts).load(parent_id))
 
-    page = await context.loaders.get(pages).load((parent_id, args))
+    key = (parent_id, args) if columns is None else (parent_id, args, columns)
+    page = await context.loaders.get(pages).load(key)
     return to_connection(page, convert, total)
 
 

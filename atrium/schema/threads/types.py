@@ -22,7 +22,9 @@ from atrium.schema.common import (
     Last,
     Node,
     child_connection,
+    reads,
     resolve_later,
+    selected_columns,
     selects_item_field,
 )
 from atrium.schema.identity.types import Organization, Team, User, load_organization, load_user
@@ -87,7 +89,7 @@ class Message(Node):
             reply_to_id=row.reply_to_id,
         )
 
-    @strawberry.field(description="The person who wrote it.")
+    @strawberry.field(description="The person who wrote it.", metadata=reads("author_user_id"))
     def author(self, info: AtriumInfo) -> User | None:
         """Synchronous when the messages' batch loaded the authors (``Thread.messages``
         asks for that when the query selects ``author``)."""
@@ -100,24 +102,27 @@ class Message(Node):
             return resolve_later(load_user(info, self.author_user_id))
         return user
 
-    @strawberry.field(description="The agent that wrote it.")
+    @strawberry.field(description="The agent that wrote it.", metadata=reads("author_agent_id"))
     async def agent(self, info: AtriumInfo) -> Agent | None:
         return await load_agent(info, self.author_agent_id)
 
-    @strawberry.field(description="Place in the thread's reply queue (1 = being answered).")
+    @strawberry.field(
+        description="Place in the thread's reply queue (1 = being answered).",
+        metadata=reads("reply_state"),
+    )
     async def queue_position(self, info: AtriumInfo) -> int | None:
         if self.reply_state not in (models.ReplyState.QUEUED, models.ReplyState.RUNNING):
             return None
         return await info.context.loaders.get(loaders.queue_positions_by_message).load(self.id)
 
-    @strawberry.field(description="The message this one answers.")
+    @strawberry.field(description="The message this one answers.", metadata=reads("reply_to_id"))
     async def reply_to(self, info: AtriumInfo) -> Message | None:
         if self.reply_to_id is None:
             return None
         row = await info.context.loaders.get(loaders.messages_by_id).load(self.reply_to_id)
         return Message.from_model(row) if row else None
 
-    @strawberry.field(description="Its thread.")
+    @strawberry.field(description="Its thread.", metadata=reads("thread_id"))
     async def thread(self, info: AtriumInfo) -> Thread | None:
         return await load_thread(info, self.thread_id)
 
@@ -201,6 +206,7 @@ class Thread(Node):
             after,
             last,
             before,
+            columns=selected_columns(info, "Message"),
         )
 
 
