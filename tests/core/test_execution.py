@@ -45,6 +45,16 @@ class Post:
     def shout(self, loud: bool = False) -> str:
         return self.title.upper() if loud else self.title
 
+    @strawberry.field
+    async def tagged(
+        self, info: strawberry.Info, tag_id: strawberry.ID | None = None, times: int = 1
+    ) -> str:
+        return f"{self.id}:{tag_id}:{times}:{info.path.key}"
+
+    @strawberry.field
+    def painted(self, color: Color = Color.RED, colors: list[str] | None = None) -> str:
+        return f"{color.value}{colors}"
+
 
 @strawberry.type
 class Other:
@@ -85,25 +95,38 @@ class Query:
         ]
 
 
-QUERY = """{ posts { id title color createdAt subtitle author { id name } later
-  shout(loud: true) ... on Post { title } } }"""
+QUERY = """query($tag: ID, $loud: Boolean!) { posts { id title color createdAt subtitle
+  author { id name } later shout(loud: $loud) quiet: shout tagged(tagId: $tag)
+  thrice: tagged(times: 3) painted(colors: ["x"]) ... on Post { title } } }"""
 BROKEN = "{ broken { id title createdAt } }"
 
 
 @pytest.mark.parametrize("query", [QUERY, BROKEN])
 async def test_same_answer_as_strawberry(query: str, monkeypatch: pytest.MonkeyPatch) -> None:
     context = {"authors": {"a1": Author(id=strawberry.ID("a1"), name="Ada")}}
-    plain = await strawberry.Schema(query=Query).execute(query, context_value=context)
+    variables = {"tag": "t1", "loud": True}
+    plain = await strawberry.Schema(query=Query).execute(
+        query, context_value=context, variable_values=variables
+    )
     fast_schema = FastSchema(query=Query)
     reads: list[Any] = []
     direct = execution._read
     monkeypatch.setattr(execution, "_read", lambda *a: reads.append(a) or direct(*a))
-    fast = await fast_schema.execute(query, context_value=context)
+    fast = await fast_schema.execute(query, context_value=context, variable_values=variables)
     assert fast_schema.execution_context_class is AtriumExecutionContext
     assert reads, "the fast path answered no field"  # the comparison is of the fast path
     assert fast.data == plain.data
     assert [(e.message, e.path) for e in fast.errors or []] == [
         (e.message, e.path) for e in plain.errors or []
     ]
-    again = await fast_schema.execute(query, context_value=context)  # cached document
+    again = await fast_schema.execute(  # cached document
+        query, context_value=context, variable_values=variables
+    )
     assert again.data == plain.data
+
+
+def test_resolvers_with_builtin_scalar_arguments_are_called_directly() -> None:
+    fields = FastSchema(query=Query)._schema.type_map["Post"].fields  # type: ignore[union-attr]
+    direct = {name for name, field in fields.items() if field.resolve.__name__ == "resolve"}
+    # an enum or a list argument is Strawberry's to convert
+    assert direct == {"author", "later", "shout", "tagged"}
