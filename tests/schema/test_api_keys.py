@@ -379,3 +379,30 @@ async def test_demoted_owner_key_follows_the_new_role(client: GraphQLClient) -> 
         token=secret,
     )
     assert user_error(response.data["createInvitation"])["code"] == "FORBIDDEN"
+
+
+async def test_a_key_is_checked_in_one_statement_and_stops_when_its_owner_leaves(
+    client: GraphQLClient, app: Any
+) -> None:
+    from tests.schema.test_query_counts import count_statements
+
+    # given a MEMBER's key, used once (its last use is now recorded)
+    owner, org_id = await _owner_and_org(client)
+    member = await add_member(client, org_id, owner, "MEMBER")
+    _, secret = await make_api_key(client, org_id, member, "READ")
+    assert (await client.execute("{ viewer { scope } }", token=secret)).data
+    # when it is used again: the key, its owner's role and the plan in one statement
+    with count_statements(app) as statements:
+        response = await client.execute("{ viewer { scope } }", token=secret)
+    assert response.data == {"viewer": {"scope": "READ"}}
+    assert [s for s in statements if not s.startswith("BEGIN")] == [statements[-1]]
+    assert "JOIN memberships" in statements[-1] and "JOIN organizations" in statements[-1]
+    # and when its owner is removed from the organization, it stops working
+    removed = await client.execute(
+        "mutation($input: MemberInput!) { removeMember(input: $input) { userErrors { code } } }",
+        {"input": {"organizationId": org_id, "userId": member.id}},
+        token=owner.token,
+    )
+    assert removed.data["removeMember"]["userErrors"] == []
+    refused = await client.execute("{ viewer { scope } }", token=secret)
+    assert refused.codes == ["UNAUTHENTICATED"]

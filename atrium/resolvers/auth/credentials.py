@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.auth import ANONYMOUS, CredentialKind, Principal
@@ -67,43 +67,54 @@ async def refresh_principal(session: AsyncSession, principal: Principal) -> Prin
     user who joined an organization sees it.
     """
     if principal.kind is CredentialKind.API_KEY and principal.api_key_id:
-        key = await session.get(ApiKey, principal.api_key_id)
-        if key is None:
-            raise Unauthenticated("Invalid, expired or revoked API key")
-        return await _principal_for_key(session, key, touch=False)
+        return await _from_key(session, ApiKey.id == principal.api_key_id, touch=False)
     if principal.kind is CredentialKind.ACCESS_TOKEN and principal.user_id:
         return await _from_user(session, principal.user_id)
     return principal
 
 
 async def _from_api_key(session: AsyncSession, secret: str) -> Principal:
-    key = await session.scalar(
-        select(ApiKey).where(ApiKey.lookup_prefix == secret[:LOOKUP_PREFIX_LENGTH])
+    return await _from_key(
+        session, ApiKey.lookup_prefix == secret[:LOOKUP_PREFIX_LENGTH], secret=secret, touch=True
     )
-    if key is None or not constant_time_equals(key.key_hash, sha256(secret)):
+
+
+async def _from_key(
+    session: AsyncSession,
+    which: ColumnElement[bool],
+    *,
+    secret: str | None = None,
+    touch: bool,
+) -> Principal:
+    """The principal of the API key ``which`` selects (checked against ``secret`` when
+    given), read with its owner's role and its organization's plan in one statement:
+    every request with a key starts here."""
+    row = (
+        await session.execute(
+            select(ApiKey, Membership.role, ServiceAccount.role, Organization.plan)
+            .outerjoin(
+                Membership,
+                and_(
+                    Membership.organization_id == ApiKey.organization_id,
+                    Membership.user_id == ApiKey.user_id,
+                ),
+            )
+            .outerjoin(ServiceAccount, ServiceAccount.id == ApiKey.service_account_id)
+            .outerjoin(Organization, Organization.id == ApiKey.organization_id)
+            .where(which)
+        )
+    ).first()
+    if row is None or (
+        secret is not None and not constant_time_equals(row[0].key_hash, sha256(secret))
+    ):
         raise Unauthenticated("Invalid, expired or revoked API key")
-    return await _principal_for_key(session, key, touch=True)
-
-
-async def _principal_for_key(session: AsyncSession, key: ApiKey, *, touch: bool) -> Principal:
+    key, member_role, account_role, plan = row
     now = datetime.now(UTC)
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         raise Unauthenticated("Invalid, expired or revoked API key")
-    role: Role | None
-    if key.service_account_id is not None:
-        account = await session.get(ServiceAccount, key.service_account_id)
-        role = Role(account.role) if account else None
-    else:
-        role_value = await session.scalar(
-            select(Membership.role).where(
-                Membership.organization_id == key.organization_id,
-                Membership.user_id == key.user_id,
-            )
-        )
-        role = Role(role_value) if role_value else None
-    if role is None:
+    role_value = account_role if key.service_account_id is not None else member_role
+    if role_value is None:
         raise Unauthenticated("The API key's owner no longer belongs to its organization")
-    organization = await session.get(Organization, key.organization_id)
     if touch and (key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION):
         await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
     return Principal(
@@ -112,6 +123,6 @@ async def _principal_for_key(session: AsyncSession, key: ApiKey, *, touch: bool)
         service_account_id=key.service_account_id,
         api_key_id=key.id,
         scope=Scope(key.scope),
-        roles={key.organization_id: role},
-        plan=organization.plan if organization else Plan.FREE.value,
+        roles={key.organization_id: Role(role_value)},
+        plan=plan if plan is not None else Plan.FREE.value,
     )
