@@ -14,10 +14,12 @@ Session rules (DESIGN.md "Rules of the road"):
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.auth import ANONYMOUS, Principal
@@ -31,6 +33,7 @@ from atrium.core.pubsub import Event
 from atrium.models.jobs import Job
 
 AfterCommit = Callable[[], Awaitable[None]]
+logger = logging.getLogger("atrium.context")
 
 
 class Context:
@@ -43,6 +46,7 @@ class Context:
         request_id: str = "",
         services: Any = None,
         client_ip: str | None = None,
+        read_only: bool = False,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -56,6 +60,9 @@ class Context:
         # Set while a routine fires: what it does must not fire routines in turn (a
         # routine on thread.created that creates a thread would loop forever).
         self.firing_routine_id: str | None = None
+        # A query's context reads through a read-only session (``Database``) until a
+        # mutation field asks for a transaction.
+        self.read_only = read_only
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
         self._after_commit: list[AfterCommit] = []
@@ -75,7 +82,8 @@ class Context:
 
     def _get_session(self) -> AsyncSession:
         if self._session is None:
-            self._session = self.db.sessionmaker()
+            maker = self.db.read_sessionmaker if self.read_only else self.db.sessionmaker
+            self._session = maker()
         return self._session
 
     @asynccontextmanager
@@ -89,8 +97,16 @@ class Context:
         """A SAVEPOINT around one mutation field; rolled back if the block raises.
 
         Mutation fields run one after another, so this does not take the read lock:
-        services may call loaders inside it.
+        services may call loaders inside it. A context that began read-only (a document
+        the transport took for a query) ends its read transaction, which wrote nothing,
+        and goes on in a write session.
         """
+        if self.read_only:
+            self.read_only = False
+            if self._session is not None:
+                await self._session.commit()
+                await self._session.close()
+                self._session = None
         session = self._get_session()
         async with session.begin_nested():
             yield session
@@ -160,6 +176,26 @@ class Context:
 
             self.after_commit(wake)
         return job
+
+    async def write_soon(self, session: AsyncSession, statement: Executable) -> None:
+        """A small write that a read causes (a "last used" stamp): in ``session`` when the
+        context may write, else in a transaction of its own once the request committed
+        (best effort: such stamps are informational, and an answered request must not
+        fail for one)."""
+        if not self.read_only:
+            await session.execute(statement)
+            return
+        db = self.db
+
+        async def write() -> None:
+            try:
+                async with db.sessionmaker() as own:
+                    await own.execute(statement)
+                    await own.commit()
+            except Exception:
+                logger.warning("a deferred write failed", exc_info=True)
+
+        self.after_commit(write)
 
     def after_commit(self, callback: AfterCommit) -> None:
         """Run ``callback`` once the request's transaction has committed (never on rollback)."""

@@ -10,6 +10,7 @@ leaves nothing half-written.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -24,6 +25,12 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 SQLITE_POOL_SIZE = 4  # connections kept open to a SQLite file
+READ_ONLY = "atrium_read_only"  # execution option of read-only sessions' connections
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A read-only session was asked to write: a bug in the code path, not the input."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -80,8 +87,20 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # IMMEDIATE takes the write lock up front. A deferred transaction that reads and
         # then writes cannot wait for the lock (SQLite fails it with "database is locked"
         # when another connection wrote meanwhile), and requests, the job worker and
-        # subscriptions all write to the same file.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # subscriptions all write to the same file. A read-only session never writes, so
+        # it begins deferred: readers neither wait for nor block anyone (WAL).
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _refuse_writes(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY) and _WRITE.match(statement):
+            raise ReadOnlyViolation(
+                f"A read-only session cannot write: {statement[:60]!r}; write through "
+                "Context.transaction() (mutations do) or a write session"
+            )
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -89,12 +108,25 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 class Database:
-    """The engine and the session factory, created once per application."""
+    """The engine and the session factories, created once per application.
+
+    ``read_sessionmaker`` makes sessions for operations that only read (GraphQL
+    queries): on SQLite their transactions begin deferred, so that concurrent reads do
+    not queue for the write lock one after the other (each waiting in SQLite's busy
+    handler, which sleeps up to 100 ms between tries), and a write in one raises
+    :class:`ReadOnlyViolation` instead of failing only when another connection happened
+    to write meanwhile. On PostgreSQL both factories are the same.
+    """
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self.sessionmaker = create_sessionmaker(self.engine)
+        self.read_sessionmaker = (
+            create_sessionmaker(self.engine.execution_options(**{READ_ONLY: True}))
+            if self.is_sqlite
+            else self.sessionmaker
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -35,11 +35,14 @@ async def execute(
     query: str,
     variables: dict[str, Any],
     operation_name: str | None = None,
+    *,
+    read_only: bool = False,
 ) -> Outcome:
+    """``read_only`` for a query (see ``Database``)."""
     request_id = request.headers.get("x-request-id") or new_request_id()
     headers = {"X-Request-Id": request_id}
     try:
-        context = await request_context(state, request, request_id)
+        context = await request_context(state, request, request_id, read_only=read_only)
     except AtriumError as error:
         errors = [{"message": error.message, "extensions": error.extensions}]
         return Outcome(None, errors, headers, unauthenticated=True)

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 import orjson
 from fastapi import FastAPI
-from graphql import GraphQLSchema
+from graphql import GraphQLSchema, OperationType
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -173,6 +173,7 @@ def route_handler(state: AppState, spec: RouteSpec) -> Callable[[Request], Await
     from atrium.rest.execute import execute
 
     schema = state.schema._schema
+    read_only = spec.operation.operation is OperationType.QUERY
 
     async def handle(request: Request) -> Response:
         try:
@@ -180,7 +181,9 @@ def route_handler(state: AppState, spec: RouteSpec) -> Callable[[Request], Await
         except (RequestError, InputError) as error:
             details = getattr(error, "details", {})
             return error_response(spec, "BAD_USER_INPUT", str(error), details, {})
-        outcome = await execute(state, request, spec.query, variables, spec.name)
+        outcome = await execute(
+            state, request, spec.query, variables, spec.name, read_only=read_only
+        )
         if outcome.errors and (
             outcome.unauthenticated or outcome.data is None or _unwrapped_is_null(outcome, spec)
         ):

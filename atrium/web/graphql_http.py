@@ -185,9 +185,12 @@ async def graphql_http(request: Request) -> Response:
         return _fail(error.message, error.status, media_type, headers)
 
     started = time.perf_counter()
+    kind, name = _operation(query, operation_name)
     token = request_id_var.set(request_id)
     try:
-        context = await request_context(state, request, request_id)
+        # A query reads through a read-only session; were the scan wrong, the first
+        # mutation field would move the context to a write session (Context.transaction).
+        context = await request_context(state, request, request_id, read_only=kind == "query")
     except AtriumError as error:
         request_id_var.reset(token)
         headers["WWW-Authenticate"] = 'Bearer realm="atrium"'
@@ -234,7 +237,6 @@ async def graphql_http(request: Request) -> Response:
         body["extensions"] = result.extensions
     if context.rate_limit is not None:
         headers.update(context.rate_limit.headers())
-    kind, name = _operation(query, operation_name)
     record_operation(name, kind, time.perf_counter() - started, codes)
     return _respond(body, _status(media_type, has_data, codes), media_type, headers)
 
@@ -244,7 +246,8 @@ _OPERATION = re.compile(r"^\s*(query|mutation|subscription)\b\s*(\w*)", re.MULTI
 
 
 def _operation(query: str, operation_name: str | None) -> tuple[str, str]:
-    """The operation's type and name for metrics only: a cheap scan, not a second parse."""
+    """The operation's type and name, for metrics and as a hint of whether it only reads:
+    a cheap scan, not a second parse."""
     for match in _OPERATION.finditer(query):
         if operation_name is None or match.group(2) == operation_name:
             return match.group(1), match.group(2) or operation_name or ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.requests import HTTPConnection
 
 from atrium.core.auth import bearer_credential
@@ -17,11 +19,14 @@ def credential_of(connection: HTTPConnection) -> str | None:
     )
 
 
-async def request_context(state: AppState, connection: HTTPConnection, request_id: str) -> Context:
+async def request_context(
+    state: AppState, connection: HTTPConnection, request_id: str, *, read_only: bool = False
+) -> Context:
     """A context for this request with its caller authenticated.
 
-    Raises :class:`~atrium.core.errors.AtriumError` (UNAUTHENTICATED) for a credential that
-    is present but invalid; the caller closes the context.
+    ``read_only`` for an operation that only reads (a query): see ``Database``. Raises
+    :class:`~atrium.core.errors.AtriumError` (UNAUTHENTICATED) for a credential that is
+    present but invalid; the caller closes the context.
     """
     context = Context(
         db=state.db,
@@ -29,11 +34,15 @@ async def request_context(state: AppState, connection: HTTPConnection, request_i
         request_id=request_id,
         services=state.services,
         client_ip=connection.client.host if connection.client else None,
+        read_only=read_only,
     )
     try:
         async with context.session() as session:
             context.principal = await authenticate(
-                session, state.settings, credential_of(connection)
+                session,
+                state.settings,
+                credential_of(connection),
+                write=partial(context.write_soon, session),
             )
     except BaseException:
         await context.close()

@@ -82,14 +82,17 @@ async def link_for_token(session: AsyncSession, token: str) -> ShareLink | None:
     return link if link is not None and is_usable(link) else None
 
 
-async def open_shared(session: AsyncSession, token: str) -> tuple[ShareLink, Architecture]:
+async def open_shared(
+    context: Context, session: AsyncSession, token: str
+) -> tuple[ShareLink, Architecture]:
     """The link and its architecture, or NOT_FOUND (no hint whether a token ever existed)."""
     link = await link_for_token(session, token)
     architecture = await session.get(Architecture, link.architecture_id) if link else None
     if link is None or architecture is None:
         raise NotFound("ShareLink", "token")
-    await session.execute(
-        update(ShareLink).where(ShareLink.id == link.id).values(last_used_at=datetime.now(UTC))
+    await context.write_soon(
+        session,
+        update(ShareLink).where(ShareLink.id == link.id).values(last_used_at=datetime.now(UTC)),
     )
     return link, architecture
 

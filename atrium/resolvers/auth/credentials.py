@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, Executable, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.auth import ANONYMOUS, CredentialKind, Principal
@@ -14,6 +16,7 @@ from atrium.core.policy import Role, Scope
 from atrium.core.security import constant_time_equals, decode_access_token, looks_like_jwt, sha256
 from atrium.models.identity import ApiKey, Membership, Organization, Plan, ServiceAccount, User
 
+Write = Callable[[Executable], Awaitable[Any]]
 API_KEY_PREFIXES = ("sk_live_", "pk_live_")
 LOOKUP_PREFIX_LENGTH = 16  # "sk_live_" + 8 characters: shown to users, unique, indexed
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -21,17 +24,23 @@ _PLAN_RANK = {Plan.FREE: 0, Plan.PRO: 1, Plan.ULTIMATE: 2}
 
 
 async def authenticate(
-    session: AsyncSession, settings: Settings, credential: str | None
+    session: AsyncSession,
+    settings: Settings,
+    credential: str | None,
+    *,
+    write: Write | None = None,
 ) -> Principal:
     """The caller behind ``credential``; ANONYMOUS when there is none.
 
     A credential that is present but invalid (expired, revoked, forged) is an error, not
-    anonymity: a script with a bad key should hear about it at once.
+    anonymity: a script with a bad key should hear about it at once. An API key's
+    ``lastUsedAt`` is brought up to date (to the minute) through ``write``
+    (``Context.write_soon``, for a read-only session), else in ``session``.
     """
     if not credential:
         return ANONYMOUS
     if credential.startswith(API_KEY_PREFIXES):
-        return await _from_api_key(session, credential)
+        return await _from_api_key(session, credential, write)
     if looks_like_jwt(credential):
         claims = decode_access_token(credential, settings.secret_key)
         if claims is not None:
@@ -67,15 +76,18 @@ async def refresh_principal(session: AsyncSession, principal: Principal) -> Prin
     user who joined an organization sees it.
     """
     if principal.kind is CredentialKind.API_KEY and principal.api_key_id:
-        return await _from_key(session, ApiKey.id == principal.api_key_id, touch=False)
+        return await _from_key(session, ApiKey.id == principal.api_key_id, touch=None)
     if principal.kind is CredentialKind.ACCESS_TOKEN and principal.user_id:
         return await _from_user(session, principal.user_id)
     return principal
 
 
-async def _from_api_key(session: AsyncSession, secret: str) -> Principal:
+async def _from_api_key(session: AsyncSession, secret: str, write: Write | None) -> Principal:
     return await _from_key(
-        session, ApiKey.lookup_prefix == secret[:LOOKUP_PREFIX_LENGTH], secret=secret, touch=True
+        session,
+        ApiKey.lookup_prefix == secret[:LOOKUP_PREFIX_LENGTH],
+        secret=secret,
+        touch=write or session.execute,
     )
 
 
@@ -84,7 +96,7 @@ async def _from_key(
     which: ColumnElement[bool],
     *,
     secret: str | None = None,
-    touch: bool,
+    touch: Write | None,
 ) -> Principal:
     """The principal of the API key ``which`` selects (checked against ``secret`` when
     given), read with its owner's role and its organization's plan in one statement:
@@ -116,7 +128,7 @@ async def _from_key(
     if role_value is None:
         raise Unauthenticated("The API key's owner no longer belongs to its organization")
     if touch and (key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION):
-        await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+        await touch(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
     return Principal(
         kind=CredentialKind.API_KEY,
         user_id=key.user_id,

@@ -90,7 +90,7 @@ class ArchitectureQuery:
         token: Annotated[str, strawberry.argument(description="The share token.")],
     ) -> SharedArchitecture:
         async with info.context.session() as session:
-            link, row = await open_shared(session, token)
+            link, row = await open_shared(info.context, session, token)
             comments = (
                 await session.scalars(
                     select(models.Comment)
