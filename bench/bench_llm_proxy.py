@@ -7,9 +7,11 @@ LLM_PROXY agent pointing at that upstream and one virtual key. The client (httpx
 keep-alive, one call at a time) alternates a direct call to the upstream and the same
 call through the proxy, so both see the same machine state; the added latency is the
 per-pair difference (proxied - direct), reported at the median and p99, with the ratio
-of the medians. `--limit` adds an organization usage limit, so each call also reads
-its counter before forwarding and bumps it after (the background write still runs in
-the server process between calls).
+of the medians. Each call is recorded as in production: counted in memory at once and
+written by the recorder a few milliseconds later, in the same server process, while
+the next calls run. `--limit` adds an organization usage limit, so each call is also
+checked against it (from the process's ledger, which reads the counter again once a
+second) and bumps its counter when written.
 
     python -m bench.bench_llm_proxy [--calls 400] [--warmup 50] [--stream] [--limit]
 """

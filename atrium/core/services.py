@@ -89,6 +89,10 @@ class Services:
     async def close(self) -> None:
         if self.worker is not None:
             await self.worker.stop()
+        # The LLM proxies' recorder writes the calls it still holds (resolvers/llm).
+        llm = getattr(self, "llm_runtime", None)
+        if llm is not None:
+            await llm.close()
         await self.bus.close()
         close = getattr(self.rate_limiter, "close", None)
         if close is not None:

@@ -2,10 +2,13 @@
 
 A plain route, not GraphQL: clients are OpenAI SDKs pointed at
 ``{atrium}/llm/{proxyId}/v1``. The call is admitted (``resolvers.llm.proxy.admit``:
-credential, proxy, usage limits), forwarded to the proxy's upstream with one pooled
-httpx client, streamed back chunk by chunk (server-sent events) or returned whole, and
-recorded after the answer has left (a background task). Refusals are OpenAI-style error
-bodies: 401 for a bad key, 404 for an unknown proxy, 429 naming the spent limit.
+credential, proxy, usage limits; from caches, without a query, when they are warm),
+forwarded to the proxy's upstream with one pooled httpx client (the client's body as
+it came when nothing in it changes), streamed back chunk by chunk (server-sent events)
+or returned whole, and handed to the process's recorder as soon as it is complete: the
+recorder counts it at once and writes it a few milliseconds later, off the request
+path (``resolvers.llm.recorder``). Refusals are OpenAI-style error bodies: 401 for a
+bad key, 404 for an unknown proxy, 429 naming the spent limit.
 """
 
 from __future__ import annotations
@@ -17,21 +20,21 @@ from typing import Any
 
 import httpx
 import orjson
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from atrium.core.context import Context
 from atrium.resolvers.llm.proxy import (
     Admission,
+    LazySession,
     ProxyError,
     StreamReader,
     admit,
     upstream_request,
     usage_of,
 )
-from atrium.resolvers.llm.runtime import llm_runtime
-from atrium.resolvers.llm.usage import CallRecord, record_call, recording_principal
+from atrium.resolvers.llm.recorder import recorder_of
+from atrium.resolvers.llm.runtime import LlmRuntime, llm_runtime
+from atrium.resolvers.llm.usage import CallRecord
 from atrium.web.request import credential_of
 from atrium.web.state import AppState
 
@@ -43,27 +46,20 @@ def _refusal(error: ProxyError) -> Response:
     return Response(error.body(), error.status, headers=error.headers, media_type=JSON)
 
 
-async def _record(state: AppState, call: CallRecord) -> None:
-    context = Context(
-        db=state.db,
-        settings=state.settings,
-        services=state.services,
-        principal=recording_principal(call.subject, call.api_key_id),
-    )
+def _record(runtime: LlmRuntime, admission: Admission, call: CallRecord) -> None:
     try:
-        await record_call(context, call)
-    except Exception:  # the answer is already out: log, never raise into the server
+        recorder_of(runtime).submit(call, admission.limits)
+    except Exception:  # the answer is out (or going): log, never fail it for this
         logger.exception("could not record an LLM proxy call", extra={"model": call.model})
-    finally:
-        await context.close()
 
 
 async def chat_completions(request: Request) -> Response:
     started = time.perf_counter()
     state: AppState = request.app.state.atrium
     runtime = llm_runtime(state.services)
+    raw = await request.body()
     try:
-        body = orjson.loads(await request.body())
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         body = None
     if not isinstance(body, dict):
@@ -73,21 +69,21 @@ async def chat_completions(request: Request) -> Response:
             )
         )
     requested = body.get("model")
-    session = state.db.sessionmaker()
+    sessions = LazySession(state.db.sessionmaker)
     try:
         admission = await admit(
             runtime,
-            session,
+            sessions,
             state.settings,
             request.path_params["proxy_id"],
             credential_of(request),
             requested if isinstance(requested, str) else None,
         )
-        await session.commit()  # an API key's last use; nothing otherwise
+        await sessions.commit_and_close()  # an API key's last use; nothing otherwise
     except ProxyError as error:
         return _refusal(error)
     finally:
-        await session.close()
+        await sessions.close()
     streamed = bool(body.get("stream"))
     call = CallRecord(
         subject=admission.subject,
@@ -98,11 +94,13 @@ async def chat_completions(request: Request) -> Response:
         team_id=admission.team_id,
     )
     if streamed:
-        return await _stream(state, admission, body, call)
-    return await _whole(state, admission, body, call)
+        return await _stream(runtime, admission, raw, body, call)
+    return await _whole(runtime, admission, raw, body, call)
 
 
-def _upstream_failure(state: AppState, call: CallRecord, error: httpx.HTTPError) -> Response:
+def _upstream_failure(
+    runtime: LlmRuntime, admission: Admission, call: CallRecord, error: httpx.HTTPError
+) -> Response:
     timeout = isinstance(error, httpx.TimeoutException)
     call.status = 504 if timeout else 502
     call.error = f"{type(error).__name__}: {error}"
@@ -114,21 +112,20 @@ def _upstream_failure(state: AppState, call: CallRecord, error: httpx.HTTPError)
         "upstream_error",
         "upstream_timeout" if timeout else "upstream_unavailable",
     )
-    response = _refusal(refusal)
-    response.background = BackgroundTask(_record, state, call)
-    return response
+    call.finish()
+    _record(runtime, admission, call)
+    return _refusal(refusal)
 
 
 async def _whole(
-    state: AppState, admission: Admission, body: dict[str, Any], call: CallRecord
+    runtime: LlmRuntime, admission: Admission, raw: bytes, body: dict[str, Any], call: CallRecord
 ) -> Response:
-    runtime = llm_runtime(state.services)
-    upstream_body = {**body, "model": admission.model}
-    url, headers = upstream_request(admission.proxy, upstream_body)
+    content = raw if body.get("model") == admission.model else _with(body, model=admission.model)
+    url, headers = upstream_request(admission.proxy)
     try:
-        answer = await runtime.http.post(url, content=orjson.dumps(upstream_body), headers=headers)
+        answer = await runtime.http.post(url, content=content, headers=headers)
     except httpx.HTTPError as error:
-        return _upstream_failure(state, call, error)
+        return _upstream_failure(runtime, admission, call, error)
     call.status = answer.status_code
     content = answer.content
     if answer.status_code == 200:
@@ -145,34 +142,36 @@ async def _whole(
     else:
         call.error = content[:500].decode(errors="replace")
     call.finish()
+    _record(runtime, admission, call)
     return Response(
         content,
         answer.status_code,
         headers=admission.headers(),
         media_type=answer.headers.get("content-type", JSON),
-        background=BackgroundTask(_record, state, call),
     )
+
+
+def _with(body: dict[str, Any], **changes: Any) -> bytes:
+    return orjson.dumps({**body, **changes})
 
 
 async def _stream(
-    state: AppState, admission: Admission, body: dict[str, Any], call: CallRecord
+    runtime: LlmRuntime, admission: Admission, raw: bytes, body: dict[str, Any], call: CallRecord
 ) -> Response:
-    runtime = llm_runtime(state.services)
     options = body.get("stream_options")
     options = options if isinstance(options, dict) else {}
-    upstream_body = {
-        **body,
-        "model": admission.model,
-        "stream_options": {**options, "include_usage": True},
-    }
-    url, headers = upstream_request(admission.proxy, upstream_body)
-    upstream = runtime.http.build_request(
-        "POST", url, content=orjson.dumps(upstream_body), headers=headers
-    )
+    if body.get("model") == admission.model and options.get("include_usage") is True:
+        content = raw
+    else:
+        content = _with(
+            body, model=admission.model, stream_options={**options, "include_usage": True}
+        )
+    url, headers = upstream_request(admission.proxy)
+    upstream = runtime.http.build_request("POST", url, content=content, headers=headers)
     try:
         answer = await runtime.http.send(upstream, stream=True)
     except httpx.HTTPError as error:
-        return _upstream_failure(state, call, error)
+        return _upstream_failure(runtime, admission, call, error)
     call.status = answer.status_code
     if answer.status_code != 200:
         try:
@@ -181,12 +180,12 @@ async def _stream(
             await answer.aclose()
         call.error = content[:500].decode(errors="replace")
         call.finish()
+        _record(runtime, admission, call)
         return Response(
             content,
             answer.status_code,
             headers=admission.headers(),
             media_type=answer.headers.get("content-type", JSON),
-            background=BackgroundTask(_record, state, call),
         )
     reader = StreamReader(keep_usage_chunk=bool(options.get("include_usage")))
 
@@ -207,11 +206,11 @@ async def _stream(
                 call.input_tokens, call.output_tokens = reader.usage
             call.answered_model = reader.model
             call.finish()
+            _record(runtime, admission, call)
 
     return StreamingResponse(
         relay(),
         200,
         headers={**admission.headers(), "cache-control": "no-cache"},
         media_type="text/event-stream",
-        background=BackgroundTask(_record, state, call),
     )

@@ -8,7 +8,7 @@ import pytest
 
 from atrium.engines.llm import cost_of
 from tests.helpers import GraphQLClient, make_api_key
-from tests.schema.llm.factories import chat, make_proxy
+from tests.schema.llm.factories import chat, make_proxy, recorded_calls
 from tests.support.openai_server import FakeOpenAI, openai_server
 
 BASE = "/rest/archestra/api"
@@ -80,6 +80,7 @@ async def test_proxies_keys_limits_and_statistics(
     raised = await http.put(f"{BASE}/limits/{body['id']}", headers=auth, json={"limitValue": 1})
     assert raised.status_code == 200 and raised.json()["exhausted"] is False
 
+    await recorded_calls(client, setup, 1)  # written a few milliseconds after the answer
     models = await http.get(f"{BASE}/statistics/models?timeframe=24h", headers=auth)
     assert models.status_code == 200, models.text
     stats = models.json()

@@ -5,7 +5,8 @@
 - `window_at(interval, now, anchor)` is a limit's current window and next reset;
 - `applicable`, `crossed` decide which limits a call counts against and which warning
   thresholds (80%, 100%) a change of usage crosses;
-- `timeframe`, `group_usage` cut a range into buckets and build series per key.
+- `timeframe`, `group_usage`, `group_usage_by` cut a range into buckets and build series
+  per key (several groupings in one pass).
 
 Nothing here touches a database, the network or the clock.
 """
@@ -28,6 +29,7 @@ from atrium.engines.llm.statistics import (
     Totals,
     UsageRow,
     group_usage,
+    group_usage_by,
     timeframe,
     total_series,
 )
@@ -56,6 +58,7 @@ __all__ = [
     "crossed",
     "default_prices",
     "group_usage",
+    "group_usage_by",
     "system_clock",
     "timeframe",
     "total_series",

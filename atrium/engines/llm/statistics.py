@@ -9,9 +9,10 @@ included, so charts need no gap filling.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 TIMEFRAMES: dict[str, timedelta] = {
     "5m": timedelta(minutes=5),
@@ -120,16 +121,44 @@ class UsageRow:
 
 def group_usage(rows: Iterable[UsageRow], frame: Timeframe) -> list[Group]:
     """Totals and a full series per key, largest cost first (then most requests, key)."""
-    groups: dict[str | None, Group] = {}
+    groups, _ = group_usage_by(
+        ((row.key, row.at, row.input_tokens, row.output_tokens, row.cost) for row in rows),
+        frame,
+        1,
+    )
+    return groups[0]
+
+
+def group_usage_by(
+    rows: Iterable[Sequence[Any]], frame: Timeframe, keys: int
+) -> tuple[list[list[Group]], Group]:
+    """Several groupings and the total in one pass over ``rows``.
+
+    Each row is ``keys`` grouping keys then ``at, input_tokens, output_tokens, cost``.
+    Returns, per key position, the groups as :func:`group_usage` orders them, and the
+    total as a group keyed ``"all"`` (with a full series even without rows).
+    """
     starts = frame.bucket_starts()
+    by: list[dict[Any, Group]] = [{} for _ in range(keys)]
+    total = Group("all", series={s: Totals() for s in starts})
     for row in rows:
-        group = groups.get(row.key)
-        if group is None:
-            group = groups[row.key] = Group(row.key, series={s: Totals() for s in starts})
-        group.totals.add(row.input_tokens, row.output_tokens, row.cost)
-        point = group.series.setdefault(frame.bucket_of(row.at), Totals())
-        point.add(row.input_tokens, row.output_tokens, row.cost)
-    return sorted(groups.values(), key=lambda g: (-g.totals.cost, -g.totals.requests, g.key or ""))
+        at, input_tokens, output_tokens, cost = row[keys : keys + 4]
+        bucket = frame.bucket_of(at)
+        for group in (total, *(_group(by[i], row[i], starts) for i in range(keys))):
+            group.totals.add(input_tokens, output_tokens, cost)
+            group.series.setdefault(bucket, Totals()).add(input_tokens, output_tokens, cost)
+    ordered = [
+        sorted(groups.values(), key=lambda g: (-g.totals.cost, -g.totals.requests, g.key or ""))
+        for groups in by
+    ]
+    return ordered, total
+
+
+def _group(groups: dict[Any, Group], key: Any, starts: list[datetime]) -> Group:
+    group = groups.get(key)
+    if group is None:
+        group = groups[key] = Group(key, series={s: Totals() for s in starts})
+    return group
 
 
 def total_series(groups: Iterable[Group], frame: Timeframe) -> dict[datetime, Totals]:

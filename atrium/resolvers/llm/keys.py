@@ -7,6 +7,7 @@ indexed for lookup and shown to people, like API keys' prefixes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -87,21 +88,31 @@ async def revoke_virtual_key(context: Context, session: AsyncSession, key_id: st
         raise not_found("LlmVirtualKey", key_id, ("id",))
     await visible_proxy(context, session, key.agent_id, ("id",))
     require(context, key.organization_id, Action.WRITE, field=("id",))
+    runtime = llm_runtime(context.services)
     if key.revoked_at is None:
-        key.revoked_at = llm_runtime(context.services).clock()
+        key.revoked_at = runtime.clock()
         await session.flush()
-    llm_runtime(context.services).keys.drop(key.lookup_prefix)  # immediate in this process
+    prefix = key.lookup_prefix
+
+    async def forget() -> None:  # again once committed: a call meanwhile may have cached it
+        runtime.keys.drop(prefix)
+
+    runtime.keys.drop(prefix)  # immediate in this process; others within CACHE_SECONDS
+    context.after_commit(forget)
     return key
 
 
 async def authenticate_virtual_key(
-    runtime: LlmRuntime, session: AsyncSession, secret: str
+    runtime: LlmRuntime, session: Callable[[], AsyncSession], secret: str
 ) -> KeyEntry:
-    """The key behind ``secret``; UNAUTHENTICATED when unknown, revoked or expired."""
+    """The key behind ``secret``; UNAUTHENTICATED when unknown, revoked or expired.
+
+    ``session()`` is called only when the key is not cached.
+    """
     prefix = secret[:LOOKUP_LENGTH]
     entry = runtime.keys.get(prefix)
     if entry is None:
-        row = await session.scalar(
+        row = await session().scalar(
             select(LlmVirtualKey).where(LlmVirtualKey.lookup_prefix == prefix)
         )
         entry = runtime.keys.put(

@@ -9,9 +9,9 @@ Only admins define limits. The MCP gateway counts tool calls through
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.context import Context
@@ -26,6 +26,9 @@ from atrium.resolvers.llm import counters
 from atrium.resolvers.llm.counters import LimitState
 from atrium.resolvers.llm.events import publish_crossings
 from atrium.resolvers.llm.runtime import CachedLimit, LlmRuntime, llm_runtime
+
+if TYPE_CHECKING:
+    from atrium.resolvers.llm.usage import CallRecord
 
 MAX_MODELS = 50
 
@@ -60,6 +63,23 @@ async def organization_limits(
         )
         found = runtime.limits.put(organization_id, [cached(row) for row in rows])
     return found
+
+
+def _changed(context: Context, organization_id: str, limit_id: str) -> None:
+    """Drop the cached definitions and counters of a limit created, changed or deleted:
+    now, and again once the change has committed (a call in between may have cached the
+    old ones). Other processes pick the change up within ``CACHE_SECONDS``."""
+    runtime = llm_runtime(context.services)
+
+    def forget() -> None:
+        runtime.limits.drop(organization_id)
+        runtime.ledger.forget(limit_id)
+
+    async def forget_after_commit() -> None:
+        forget()
+
+    forget()
+    context.after_commit(forget_after_commit)
 
 
 def _models(values: list[str] | None) -> list[str] | None:
@@ -103,8 +123,12 @@ async def _check_entity(
         raise not_found(entity.value.title().replace("_", ""), entity_id, ("entityId",))
 
 
-async def _past_usage(session: AsyncSession, item: CachedLimit, now: Any) -> float:
-    """What the current window already spent, for a limit created or changed mid-window."""
+async def _past_usage(
+    runtime: LlmRuntime, session: AsyncSession, item: CachedLimit, now: Any
+) -> float:
+    """What the current window already spent, for a limit created or changed mid-window:
+    the recorded calls, and this process's calls the recorder has not written yet (one
+    statement, so a batch committing meanwhile is counted once either way)."""
     rule = item.rule
     if rule.type is not LimitType.TOKEN_COST:
         return 0.0
@@ -116,14 +140,38 @@ async def _past_usage(session: AsyncSession, item: CachedLimit, now: Any) -> flo
         LimitEntity.AGENT: LlmRequest.agent_id,
         LimitEntity.VIRTUAL_KEY: LlmRequest.virtual_key_id,
     }[rule.entity]
-    stmt = select(func.coalesce(func.sum(LlmRequest.cost), 0.0)).where(
+    unwritten = [
+        item
+        for item in (runtime.recorder.unwritten() if runtime.recorder else [])
+        if window.contains(item.at)
+        and _recorded_for(item.call, rule.entity) == rule.entity_id
+        and (rule.models is None or item.call.model.lower() in rule.models)
+    ]
+    ids = [item.id for item in unwritten]
+    already = case((LlmRequest.id.in_(ids), LlmRequest.cost), else_=0.0) if ids else 0.0
+    stmt = select(
+        func.coalesce(func.sum(LlmRequest.cost), 0.0), func.coalesce(func.sum(already), 0.0)
+    ).where(
         column == rule.entity_id,
         LlmRequest.created_at >= window.start,
         LlmRequest.created_at < window.end,
     )
     if rule.models is not None:
         stmt = stmt.where(func.lower(LlmRequest.model).in_(sorted(rule.models)))
-    return float(await session.scalar(stmt) or 0.0)
+    stored, written = (await session.execute(stmt)).one()
+    return float(stored) - float(written) + sum(item.cost.total for item in unwritten)
+
+
+def _recorded_for(call: CallRecord, entity: LimitEntity) -> str | None:
+    """The column of ``call``'s row that a limit on ``entity`` sums by."""
+    subject = call.subject
+    return {
+        LimitEntity.ORGANIZATION: subject.organization_id,
+        LimitEntity.TEAM: call.team_id,
+        LimitEntity.USER: subject.user_id,
+        LimitEntity.AGENT: subject.agent_id,
+        LimitEntity.VIRTUAL_KEY: subject.virtual_key_id,
+    }[entity]
 
 
 async def create_usage_limit(
@@ -158,8 +206,9 @@ async def create_usage_limit(
     session.add(row)
     await session.flush()
     item = cached(row)
-    await counters.set_usage(session, item, await _past_usage(session, item, now), now)
-    runtime.limits.drop(organization_id)
+    past = await _past_usage(runtime, session, item, now)
+    await counters.set_usage(session, item, past, now)
+    _changed(context, organization_id, row.id)
     return row
 
 
@@ -184,10 +233,10 @@ async def update_usage_limit(
         row.anchor_at = runtime.clock()
         await session.flush()
         item = cached(row)
-        past = await _past_usage(session, item, row.anchor_at)
+        past = await _past_usage(runtime, session, item, row.anchor_at)
         await counters.set_usage(session, item, past, row.anchor_at)
     await session.flush()
-    llm_runtime(context.services).limits.drop(row.organization_id)
+    _changed(context, row.organization_id, row.id)
     return row
 
 
@@ -195,7 +244,7 @@ async def delete_usage_limit(context: Context, session: AsyncSession, limit_id: 
     row = await _limit_for_admin(context, session, limit_id)
     await session.delete(row)
     await session.flush()
-    llm_runtime(context.services).limits.drop(row.organization_id)
+    _changed(context, row.organization_id, row.id)
     return limit_id
 
 

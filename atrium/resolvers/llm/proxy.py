@@ -1,20 +1,22 @@
 """The LLM proxy's decisions before a call is forwarded: which proxy, who is calling,
 which limits apply and whether any is spent; and reading usage from the answer.
 
-Nothing here writes: with a warm cache and no limits, admitting a call takes no query
-at all; with limits, one indexed read of their counters.
+Nothing here writes (but an Atrium API key's last use). With warm caches, admitting a
+call takes no query at all, limits or not: counters come from the process's ledger,
+which reads a counter again only once a second (``ledger.COUNTER_SECONDS``); the
+session is opened only when something has to be read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from atrium.core.config import Settings
 from atrium.core.errors import AtriumError
@@ -22,10 +24,10 @@ from atrium.engines.llm import LimitType, Subject
 from atrium.models.agents import Agent, AgentTeam, AgentType
 from atrium.resolvers.auth.credentials import authenticate
 from atrium.resolvers.llm import counters
-from atrium.resolvers.llm.counters import LimitState
+from atrium.resolvers.llm.counters import LimitState, Sessions
 from atrium.resolvers.llm.keys import VIRTUAL_KEY_PREFIX, authenticate_virtual_key
 from atrium.resolvers.llm.limits import organization_limits
-from atrium.resolvers.llm.runtime import LlmRuntime, ProxyConfig
+from atrium.resolvers.llm.runtime import CachedLimit, LlmRuntime, ProxyConfig
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
@@ -64,6 +66,11 @@ class Admission:
     api_key_id: str | None
     states: list[LimitState]  # TOKEN_COST limits over this call, current usage
 
+    @property
+    def limits(self) -> list[CachedLimit]:
+        """The limits the call counts against once answered."""
+        return [state.limit for state in self.states]
+
     def headers(self) -> dict[str, str]:
         """The tightest applicable limit, as response headers."""
         if not self.states:
@@ -90,13 +97,47 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-async def proxy_config(runtime: LlmRuntime, session: AsyncSession, proxy_id: str) -> ProxyConfig:
+class LazySession:
+    """A session opened on first use: a call admitted from caches never opens one."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = factory
+        self._session: AsyncSession | None = None
+
+    def __call__(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._factory()
+        return self._session
+
+    async def release(self) -> None:
+        """End the transaction (keeping the session): on SQLite it holds the write lock."""
+        if self._session is not None and self._session.in_transaction():
+            await self._session.commit()
+
+    async def commit_and_close(self) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            await session.commit()  # an API key's last use; nothing otherwise
+        finally:
+            await session.close()
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+
+async def proxy_config(
+    runtime: LlmRuntime, session: Callable[[], AsyncSession], proxy_id: str
+) -> ProxyConfig:
     config = runtime.proxies.get(proxy_id)
     if config is None:
-        agent = await session.get(Agent, proxy_id)
+        agent = await session().get(Agent, proxy_id)
         if agent is None or agent.type is not AgentType.LLM_PROXY:
             raise _no_proxy(proxy_id)
-        teams = await session.scalars(
+        teams = await session().scalars(
             select(AgentTeam.team_id).where(AgentTeam.agent_id == agent.id)
         )
         config = runtime.proxies.put(
@@ -127,13 +168,16 @@ def _unauthenticated(message: str) -> ProxyError:
 
 async def admit(
     runtime: LlmRuntime,
-    session: AsyncSession,
+    session: Sessions,
     settings: Settings,
     proxy_id: str,
     credential: str | None,
     model: str | None,
 ) -> Admission:
-    """Everything checked before forwarding; raises :class:`ProxyError` to refuse."""
+    """Everything checked before forwarding; raises :class:`ProxyError` to refuse.
+
+    ``session()`` opens (or returns) the session for what the caches cannot answer.
+    """
     if not credential:
         raise _unauthenticated("Give a virtual key or an API key as `Authorization: Bearer`")
     try:
@@ -151,7 +195,7 @@ async def admit(
                 raise _unauthenticated("This virtual key belongs to another proxy")
             user_id, key_id, key_team = key.user_id, key.id, key.team_id
         else:
-            principal = await authenticate(session, settings, credential)
+            principal = await authenticate(session(), settings, credential)
             if principal.role_in(proxy.organization_id) is None:
                 raise _no_proxy(proxy_id)  # another organization's proxy: not found
             user_id, key_id, key_team = principal.user_id, None, None
@@ -171,12 +215,17 @@ async def admit(
         virtual_key_id=key_id,
     )
     team_id = key_team or (min(proxy.team_ids) if proxy.team_ids else None)
-    limits = await organization_limits(runtime, session, proxy.organization_id)
+    limits = runtime.limits.get(proxy.organization_id)
+    if limits is None:
+        limits = await organization_limits(runtime, session(), proxy.organization_id)
     rules = [i for i in limits if i.rule.applies(subject, LimitType.TOKEN_COST, model)]
-    states = await counters.read_states(session, rules, runtime.clock()) if rules else []
+    if not rules:
+        return Admission(proxy, subject, model, team_id, api_key_id, [])
+    now = runtime.clock()
+    states = await counters.current_states(runtime, session, rules, now)
     for state in states:
         if state.exhausted:
-            raise limit_breach(state, runtime.clock())
+            raise limit_breach(state, now)
     return Admission(proxy, subject, model, team_id, api_key_id, states)
 
 
@@ -203,7 +252,7 @@ def limit_breach(state: LimitState, now: datetime) -> ProxyError:
     )
 
 
-def upstream_request(proxy: ProxyConfig, body: dict[str, Any]) -> tuple[str, dict[str, str]]:
+def upstream_request(proxy: ProxyConfig) -> tuple[str, dict[str, str]]:
     url = (proxy.base_url or OPENAI_BASE_URL).rstrip("/") + "/chat/completions"
     headers = {"content-type": "application/json", "accept-encoding": "identity"}
     if proxy.api_key:

@@ -1,10 +1,15 @@
-"""Per-process state of the LLM proxy: the clock, one pooled HTTP client, short caches.
+"""Per-process state of the LLM proxy: the clock, one pooled HTTP client, short caches,
+the usage ledger and the recorder.
 
-The hot path (a call through ``/llm/{proxyId}``) must not read its configuration from
-the database on every call: a proxy's upstream, a virtual key and an organization's
-limit definitions are cached here for ``CACHE_SECONDS``. Changes made through this
-process drop the entries at once; other processes see them within ``CACHE_SECONDS``.
-Usage itself is never cached: counters are read fresh before every call.
+The hot path (a call through ``/llm/{proxyId}``) must not read the database on every
+call: a proxy's upstream, a virtual key and an organization's limit definitions are
+cached here for ``CACHE_SECONDS``. Changes made through this process drop the entries
+at once (and again once their transaction has committed, so a call racing the change
+cannot re-cache the old row); other processes see them within ``CACHE_SECONDS`` (a
+revoked virtual key keeps working there for up to that long). Usage counters are kept
+by the :class:`~atrium.resolvers.llm.ledger.UsageLedger` (exact for this process,
+re-read every ``COUNTER_SECONDS`` for the others), and calls are written by the
+:class:`~atrium.resolvers.llm.recorder.UsageRecorder`, off the request path.
 
 The clock is injectable (tests move it to see limits reset); every timestamp the proxy
 writes and every window it computes comes from it.
@@ -15,11 +20,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
 from atrium.engines.llm import Clock, LimitInterval, LimitRule, system_clock
+from atrium.resolvers.llm.ledger import UsageLedger
+
+if TYPE_CHECKING:
+    from atrium.resolvers.llm.recorder import UsageRecorder
 
 CACHE_SECONDS = 5.0
 UPSTREAM_TIMEOUT = httpx.Timeout(connect=10.0, read=300.0, write=60.0, pool=10.0)
@@ -94,6 +103,10 @@ class LlmRuntime:
     limits: TtlCache[str, list[CachedLimit]] = field(
         default_factory=lambda: TtlCache(CACHE_SECONDS)
     )
+    ledger: UsageLedger = field(default_factory=UsageLedger)
+    key_last_used: dict[str, Any] = field(default_factory=dict)  # virtual key ID -> datetime
+    services: Any = None  # the process's services (the recorder writes through them)
+    recorder: UsageRecorder | None = None  # created on first use (``recorder.recorder_of``)
     _http: httpx.AsyncClient | None = None
 
     @property
@@ -108,6 +121,9 @@ class LlmRuntime:
         return self._http
 
     async def close(self) -> None:
+        """Write every recorded call still queued, then close the HTTP client."""
+        if self.recorder is not None:
+            await self.recorder.close()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -119,7 +135,7 @@ def llm_runtime(services: Any) -> LlmRuntime:
         return _DETACHED
     runtime = getattr(services, "llm_runtime", None)
     if runtime is None:
-        runtime = LlmRuntime()
+        runtime = LlmRuntime(services=services)
         services.llm_runtime = runtime
     return runtime
 

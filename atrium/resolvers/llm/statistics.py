@@ -1,7 +1,8 @@
 """Usage statistics over recorded proxy calls: by team, agent or model, and an overview.
 
 One query per answer: the calls of the organization in the timeframe (the
-``(organization_id, created_at)`` index), reduced by ``engines.llm.group_usage``.
+``(organization_id, created_at)`` index), reduced by ``engines.llm.group_usage`` (the
+overview's three groupings and total in one pass: ``group_usage_by``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from atrium.engines.llm import (
     Group,
     Timeframe,
     TimeframeError,
-    Totals,
     UsageRow,
     group_usage,
+    group_usage_by,
     timeframe,
 )
 from atrium.models.agents import Agent
@@ -117,30 +118,14 @@ async def usage_statistics(
 
 
 async def usage_overview(context: Context, organization_id: str, frame: Timeframe) -> Overview:
+    """Totals and the top team, agent and model: one query, one pass over its rows."""
+    dimensions = (GroupBy.TEAM, GroupBy.AGENT, GroupBy.MODEL)
     async with context.session() as session:
-        rows = await _rows(
-            session,
-            organization_id,
-            frame,
-            LlmRequest.team_id,
-            LlmRequest.agent_id,
-            LlmRequest.model,
-        )
+        rows = await _rows(session, organization_id, frame, *(_COLUMNS[by] for by in dimensions))
+        groupings, total = group_usage_by(rows, frame, len(dimensions))
         tops: list[NamedGroup | None] = []
-        for index, by in enumerate((GroupBy.TEAM, GroupBy.AGENT, GroupBy.MODEL)):
-            groups = [g for g in _group(rows, index, frame) if g.key is not None]
-            top = groups[0] if groups else None
+        for by, groups in zip(dimensions, groupings, strict=True):
+            top = next((g for g in groups if g.key is not None), None)
             names = await _names(session, by, [top.key] if top else [])
             tops.append(NamedGroup(top, names.get(top.key or "")) if top else None)
-        total = group_usage(
-            (UsageRow("all", row[-4], row[-3], row[-2], row[-1]) for row in rows), frame
-        )
-    return Overview(
-        frame,
-        total[0] if total else Group("all", series=_empty(frame)),
-        *tops,
-    )
-
-
-def _empty(frame: Timeframe) -> dict[datetime, Totals]:
-    return {start: Totals() for start in frame.bucket_starts()}
+    return Overview(frame, total, *tops)

@@ -30,9 +30,10 @@ from atrium.schema.common import (
     Last,
     UserError,
     run_mutation,
+    selects_item_field,
     statement_connection,
 )
-from atrium.schema.llm.types import LlmRequestRecord
+from atrium.schema.llm.types import USAGE_FIELDS, LlmRequestRecord
 from atrium.schema.llm.types import LlmVirtualKey as LlmVirtualKeyType
 from atrium.schema.llm.types import UsageLimit as UsageLimitType
 
@@ -133,9 +134,14 @@ class LlmQuery:
             stmt = stmt.where(UsageLimit.entity_id == entity_id)
         if limit_type is not None:
             stmt = stmt.where(UsageLimit.limit_type == limit_type)
-        return await statement_connection(
+        connection = await statement_connection(
             info, stmt, UsageLimit.id, UsageLimitType.from_model, first, after, last, before
         )
+        if any(selects_item_field(info, name) for name in USAGE_FIELDS):
+            # one batch for the page, so every usage field of every row resolves at once
+            ids = [item.id for item in connection.items]
+            await info.context.loaders.get(loaders.limit_states).load_many(ids)
+        return connection
 
     @strawberry.field(description="A usage limit by ID. NOT_FOUND when unknown or hidden.")
     async def usage_limit(

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 
+from atrium.core.loaders import NOT_LOADED
 from atrium.engines.llm import LimitEntity, LimitInterval, LimitType
 from atrium.models import llm as llm_models
 from atrium.resolvers.llm import loaders
 from atrium.resolvers.llm.counters import LimitState
-from atrium.schema.common import AtriumInfo, Node
+from atrium.schema.common import AtriumInfo, Node, resolve_later
 
 if TYPE_CHECKING:
     from atrium.schema.agents import Agent
 
 AgentRef = Annotated["Agent", strawberry.lazy("atrium.schema.agents")]
+T = TypeVar("T")
+_UNSET: Any = object()  # a limit's usage not looked for yet
 
 strawberry.enum(
     LimitEntity,
@@ -88,6 +93,7 @@ class UsageLimit(Node):
     interval: LimitInterval = strawberry.field(description="When usage resets.")
     created_at: datetime = strawberry.field(description="When it was created.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
+    usage_state: strawberry.Private[Any] = _UNSET  # LimitState | None, or its loader future
 
     @classmethod
     def from_model(cls, row: llm_models.UsageLimit) -> UsageLimit:
@@ -104,38 +110,53 @@ class UsageLimit(Node):
             updated_at=row.updated_at,
         )
 
-    async def _state(self, info: AtriumInfo) -> LimitState | None:
-        return await info.context.loaders.get(loaders.limit_states).load(self.id)
+    def _from_state(self, info: AtriumInfo, pick: Callable[[LimitState | None], T]) -> T:
+        """``pick`` applied to the limit's usage, loaded once per row for all its fields:
+        synchronously when the page's batch has loaded it (``usageLimits`` prefetches
+        when the query asks for usage), else on one shared loader future."""
+        state = self.usage_state
+        if state is _UNSET:
+            key = str(self.id)
+            state = info.context.loaders.peek(loaders.limit_states, key)
+            if state is NOT_LOADED:
+                state = info.context.loaders.get(loaders.limit_states).load(key)
+            self.usage_state = state
+        if isinstance(state, asyncio.Future):
+            if not state.done() or state.cancelled() or state.exception() is not None:
+                return resolve_later(_picked(state, pick))
+            state = self.usage_state = state.result()
+        return pick(state)
 
     @strawberry.field(description="Used in the current window.")
-    async def used(self, info: AtriumInfo) -> float:
-        state = await self._state(info)
-        return state.used if state else 0.0
+    def used(self, info: AtriumInfo) -> float:
+        return self._from_state(info, lambda s: s.used if s else 0.0)
 
     @strawberry.field(description="Left in the current window (never below zero).")
-    async def remaining(self, info: AtriumInfo) -> float:
-        state = await self._state(info)
-        return state.remaining if state else self.limit_value
+    def remaining(self, info: AtriumInfo) -> float:
+        return self._from_state(info, lambda s: s.remaining if s else self.limit_value)
 
     @strawberry.field(description="Used, as a percentage of the limit.")
-    async def percent_used(self, info: AtriumInfo) -> float:
-        state = await self._state(info)
-        return round(state.fraction * 100, 4) if state else 0.0
+    def percent_used(self, info: AtriumInfo) -> float:
+        return self._from_state(info, lambda s: round(s.fraction * 100, 4) if s else 0.0)
 
     @strawberry.field(description="Calls are refused (429) until the next reset.")
-    async def exhausted(self, info: AtriumInfo) -> bool:
-        state = await self._state(info)
-        return bool(state and state.exhausted)
+    def exhausted(self, info: AtriumInfo) -> bool:
+        return self._from_state(info, lambda s: bool(s and s.exhausted))
 
     @strawberry.field(description="When the current window started.")
-    async def window_start(self, info: AtriumInfo) -> datetime | None:
-        state = await self._state(info)
-        return state.window.start if state else None
+    def window_start(self, info: AtriumInfo) -> datetime | None:
+        return self._from_state(info, lambda s: s.window.start if s else None)
 
     @strawberry.field(description="When usage next resets to zero.")
-    async def next_reset_at(self, info: AtriumInfo) -> datetime | None:
-        state = await self._state(info)
-        return state.window.end if state else None
+    def next_reset_at(self, info: AtriumInfo) -> datetime | None:
+        return self._from_state(info, lambda s: s.window.end if s else None)
+
+
+USAGE_FIELDS = ("used", "remaining", "percentUsed", "exhausted", "windowStart", "nextResetAt")
+
+
+async def _picked(state: Awaitable[LimitState | None], pick: Callable[[LimitState | None], T]) -> T:
+    return pick(await state)
 
 
 @strawberry.type(description="One call through an LLM proxy, as recorded.")

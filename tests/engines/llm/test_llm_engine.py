@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from atrium.engines.llm import (
     crossed,
     default_prices,
     group_usage,
+    group_usage_by,
     timeframe,
     window_at,
 )
@@ -114,3 +116,32 @@ def test_timeframes_and_series() -> None:
     assert groups[1].totals.requests == 2 and groups[1].totals.cost == 1.0
     assert len(groups[1].series) == len(frame.bucket_starts())
     assert sum(p.requests for p in groups[1].series.values()) == 2
+
+
+def test_several_groupings_in_one_pass_match_grouping_each_alone() -> None:
+    """The overview groups by team, agent and model and totals in one pass over the rows
+    (it walked them four times); each grouping is what ``group_usage`` gives alone."""
+    frame = timeframe("1h", T)
+    rng = random.Random(8)
+    rows = [
+        (
+            rng.choice(["team_a", "team_b", None]),
+            rng.choice(["agt_1", "agt_2"]),
+            rng.choice(["gpt-4o", "gpt-4o-mini", "o3"]),
+            T - timedelta(seconds=rng.randrange(3600)),
+            rng.randrange(1, 5000),
+            rng.randrange(0, 900),
+            rng.random() / 10,
+        )
+        for _ in range(300)
+    ]
+    groupings, total = group_usage_by(iter(rows), frame, 3)  # an iterator: read once
+    for index, groups in enumerate(groupings):
+        alone = group_usage((UsageRow(r[index], *r[3:]) for r in rows), frame)
+        assert [(g.key, g.totals, g.series) for g in groups] == [
+            (g.key, g.totals, g.series) for g in alone
+        ]
+    (everything,) = group_usage((UsageRow("all", *r[3:]) for r in rows), frame)
+    assert (total.key, total.totals, total.series) == ("all", everything.totals, everything.series)
+    _, empty = group_usage_by([], frame, 3)
+    assert empty.totals.requests == 0 and len(empty.series) == len(frame.bucket_starts())

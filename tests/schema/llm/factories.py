@@ -3,10 +3,12 @@ a fake clock for the proxy's runtime; calls through the OpenAI-compatible route.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import select
@@ -14,6 +16,8 @@ from sqlalchemy import select
 from atrium.models.events import EventRecord
 from atrium.resolvers.llm.runtime import LlmRuntime, llm_runtime
 from tests.helpers import GraphQLClient, TestUser, make_org, make_user, unique
+
+T = TypeVar("T")
 
 CREATE_AGENT = """
 mutation($input: CreateAgentInput!) {
@@ -160,3 +164,33 @@ async def org_events(app: Any, org: str, prefix: str = "usage_limit.") -> list[E
             .order_by(EventRecord.sequence)
         )
         return list(rows)
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], until: Callable[[T], bool], seconds: float = 5.0
+) -> T:
+    """``probe()`` until ``until`` accepts its answer: calls are written by the recorder
+    a few milliseconds after their answers, so readers of recorded calls poll."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = await probe()
+        if until(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {value!r} after {seconds}s")
+        await asyncio.sleep(0.01)
+
+
+async def recorded_calls(client: GraphQLClient, setup: ProxySetup, count: int) -> dict[str, Any]:
+    """The proxy's recorded calls (newest first), once there are ``count``."""
+
+    async def probe() -> dict[str, Any]:
+        response = await client.execute(
+            "query($o: ID, $p: ID) { llmRequests(organizationId: $o, proxyId: $p, first: 50) "
+            "{ totalCount nodes { id } } }",
+            {"o": setup.org, "p": setup.proxy},
+            token=setup.owner.token,
+        )
+        return dict(response.data["llmRequests"])
+
+    return await eventually(probe, lambda found: len(found["nodes"]) >= count)

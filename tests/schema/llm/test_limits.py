@@ -3,22 +3,30 @@ the limit, resetting on schedule (fake clock), 80% / 100% events, usage in the g
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from strawberry.dataloader import DataLoader
 
-from tests.helpers import GraphQLClient
+from atrium.engines.llm import window_at
+from atrium.models.llm import UsageLimit
+from atrium.resolvers.llm import counters
+from atrium.resolvers.llm.limits import cached
+from tests.helpers import GraphQLClient, add_member
 from tests.schema.llm.factories import (
     GET_LIMIT,
     FakeClock,
     chat,
+    eventually,
     fresh_clock,
     make_key,
     make_limit,
     make_proxy,
     org_events,
+    runtime_of,
 )
 from tests.support.openai_server import FakeOpenAI, openai_server
 
@@ -38,6 +46,16 @@ def clock(app: Any) -> Iterator[FakeClock]:
         yield fake
     finally:
         restore()
+
+
+class FakeSeconds:
+    """A monotonic clock for the proxy's usage ledger."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 async def _call(client: GraphQLClient, upstream: FakeOpenAI, proxy: str, key: str) -> Any:
@@ -71,7 +89,7 @@ async def test_limit_trips_at_the_right_call_and_resets(
     assert state["usageLimit"]["used"] == pytest.approx(4 * CALL_COST)
     assert state["usageLimit"]["exhausted"] is True and state["usageLimit"]["remaining"] == 0
 
-    events = await org_events(app, setup.org)
+    events = await eventually(lambda: org_events(app, setup.org), lambda found: len(found) >= 2)
     assert [(e.type, e.payload["threshold"]) for e in events] == [
         ("usage_limit.warning", 80),
         ("usage_limit.exceeded", 100),
@@ -126,7 +144,9 @@ async def test_new_limit_counts_the_window_so_far(
     assert (await _call(client, upstream, setup.proxy, setup.key)).status_code == 429
 
 
-async def test_only_admins_define_limits(client: GraphQLClient, upstream: FakeOpenAI) -> None:
+async def test_a_limit_on_an_unknown_entity_is_not_found(
+    client: GraphQLClient, upstream: FakeOpenAI
+) -> None:
     setup = await make_proxy(client, upstream.base_url)
     response = await client.execute(
         "mutation($i: CreateUsageLimitInput!) { createUsageLimit(input: $i) "
@@ -144,3 +164,136 @@ async def test_only_admins_define_limits(client: GraphQLClient, upstream: FakeOp
     )
     errors = response.data["createUsageLimit"]["userErrors"]
     assert errors[0]["code"] == "NOT_FOUND" and errors[0]["field"] == ["entityId"]
+
+
+async def test_only_admins_define_limits(client: GraphQLClient, upstream: FakeOpenAI) -> None:
+    setup = await make_proxy(client, upstream.base_url)
+    limit = await make_limit(client, setup.owner, setup.org, 1.0)
+    member = await add_member(client, setup.org, setup.owner, "MEMBER")
+    admin = await add_member(client, setup.org, setup.owner, "ADMIN", name="Admin")
+    attempts = {
+        "createUsageLimit": (
+            'mutation($o: ID!) { createUsageLimit(input: {organizationId: $o, name: "m", '
+            "limitValue: 1}) { usageLimit { id } userErrors { code } } }",
+            {"o": setup.org},
+        ),
+        "updateUsageLimit": (
+            "mutation($id: ID!) { updateUsageLimit(input: {id: $id, limitValue: 100}) "
+            "{ usageLimit { id } userErrors { code } } }",
+            {"id": limit["id"]},
+        ),
+        "deleteUsageLimit": (
+            "mutation($id: ID!) { deleteUsageLimit(input: {id: $id}) "
+            "{ deletedId userErrors { code } } }",
+            {"id": limit["id"]},
+        ),
+    }
+    for field, (mutation, variables) in attempts.items():
+        refused = (await client.execute(mutation, variables, token=member.token)).data[field]
+        assert [e["code"] for e in refused["userErrors"]] == ["FORBIDDEN"], field
+    state = (await client.execute(GET_LIMIT, {"id": limit["id"]}, token=member.token)).data
+    assert state["usageLimit"]["limitValue"] == 1.0  # members see limits, unchanged
+    listed = await client.execute(
+        "query($o: ID) { usageLimits(organizationId: $o) { totalCount } }",
+        {"o": setup.org},
+        token=member.token,
+    )
+    assert listed.data["usageLimits"]["totalCount"] == 1  # and nothing was created
+    mutation, variables = attempts["createUsageLimit"]
+    created = (await client.execute(mutation, variables, token=admin.token)).data
+    assert created["createUsageLimit"]["userErrors"] == []
+
+
+async def test_limit_changes_apply_to_the_next_call(
+    client: GraphQLClient, upstream: FakeOpenAI, clock: FakeClock
+) -> None:
+    setup = await make_proxy(client, upstream.base_url)
+    limit = await make_limit(client, setup.owner, setup.org, 0.3, interval="CALENDAR_DAY")
+    assert (await _call(client, upstream, setup.proxy, setup.key)).status_code == 200
+
+    async def update(**fields: Any) -> None:
+        await client.mutate(
+            "updateUsageLimit",
+            "mutation($i: UpdateUsageLimitInput!) { updateUsageLimit(input: $i) "
+            "{ usageLimit { id } userErrors { field message code } } }",
+            {"i": {"id": limit["id"], **fields}},
+            token=setup.owner.token,
+        )
+
+    await update(limitValue=0.1)  # lowered below what is used: the next call is refused
+    assert (await _call(client, upstream, setup.proxy, setup.key)).status_code == 429
+    await update(limitValue=1.0)
+    assert (await _call(client, upstream, setup.proxy, setup.key)).status_code == 200
+    await update(interval="ONE_HOUR")  # a new window, counting the calls so far (two)
+    state = (await client.execute(GET_LIMIT, {"id": limit["id"]}, token=setup.owner.token)).data
+    assert state["usageLimit"]["used"] == pytest.approx(2 * CALL_COST)
+    await update(limitValue=0.3)
+    assert (await _call(client, upstream, setup.proxy, setup.key)).status_code == 429
+    await client.mutate(
+        "deleteUsageLimit",
+        "mutation($id: ID!) { deleteUsageLimit(input: {id: $id}) "
+        "{ deletedId userErrors { field message code } } }",
+        {"id": limit["id"]},
+        token=setup.owner.token,
+    )
+    assert (await _call(client, upstream, setup.proxy, setup.key)).status_code == 200
+
+
+async def test_usage_of_other_processes_counts_within_a_second(
+    client: GraphQLClient, upstream: FakeOpenAI, clock: FakeClock, app: Any
+) -> None:
+    """The proxy counts its own calls at once and re-reads counters (which other server
+    processes bump too) once a second, not before every call."""
+    setup = await make_proxy(client, upstream.base_url)
+    limit = await make_limit(client, setup.owner, setup.org, 0.5, interval="CALENDAR_DAY")
+    ledger = runtime_of(app).ledger
+    seconds = FakeSeconds()
+    previous, ledger.now = ledger.now, seconds
+    try:
+        assert (await _call(client, upstream, setup.proxy, setup.key)).status_code == 200
+        async with app.state.atrium.db.sessionmaker() as session:  # another process spends
+            row = await session.get(UsageLimit, limit["id"])
+            assert row is not None
+            item = cached(row)
+            window = window_at(item.interval, clock(), item.anchor_at)
+            await counters.add_usage(session, item, window, 0.4, clock())
+            await session.commit()
+        assert (await _call(client, upstream, setup.proxy, setup.key)).status_code == 200
+        seconds.now += 1.1  # this process reads the counter again
+        refused = await _call(client, upstream, setup.proxy, setup.key)
+        assert refused.status_code == 429
+        used = float(refused.json()["error"]["limit"]["used"])
+        assert used == pytest.approx(2 * CALL_COST + 0.4)
+    finally:
+        ledger.now = previous
+
+
+async def test_usage_fields_load_each_limit_once(
+    client: GraphQLClient, upstream: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup = await make_proxy(client, upstream.base_url)
+    ids = [(await make_limit(client, setup.owner, setup.org, v))["id"] for v in (1.0, 2.0, 3.0)]
+    loads: Counter[str] = Counter()
+    load = DataLoader.load
+
+    def counting(self: DataLoader[Any, Any], key: Any) -> Any:
+        loads[key] += 1
+        return load(self, key)
+
+    monkeypatch.setattr(DataLoader, "load", counting)
+    usage = "used remaining percentUsed exhausted windowStart nextResetAt"
+    listed = await client.execute(
+        f"query($o: ID) {{ usageLimits(organizationId: $o) {{ nodes {{ id {usage} }} }} }}",
+        {"o": setup.org},
+        token=setup.owner.token,
+    )
+    assert len(listed.data["usageLimits"]["nodes"]) == 3
+    assert {key: loads[key] for key in ids} == dict.fromkeys(ids, 1)  # one batch, once each
+    loads.clear()
+    one = await client.execute(
+        f"query($id: ID!) {{ usageLimit(id: $id) {{ id {usage} }} }}",
+        {"id": ids[0]},
+        token=setup.owner.token,
+    )
+    assert one.data["usageLimit"]["remaining"] == 1.0
+    assert loads[ids[0]] == 2  # the row, then its usage once for all six fields

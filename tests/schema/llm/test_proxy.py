@@ -10,7 +10,7 @@ import pytest
 
 from atrium.engines.llm import cost_of
 from tests.helpers import GraphQLClient, make_user
-from tests.schema.llm.factories import chat, make_proxy
+from tests.schema.llm.factories import chat, eventually, make_proxy
 from tests.support.openai_server import FakeOpenAI, openai_server
 
 REQUESTS = """
@@ -30,9 +30,15 @@ async def upstream() -> AsyncIterator[FakeOpenAI]:
         yield fake
 
 
-async def _records(client: GraphQLClient, token: str, org: str, proxy: str) -> dict:
-    response = await client.execute(REQUESTS, {"org": org, "proxy": proxy}, token=token)
-    return response.data["llmRequests"]
+async def _records(client: GraphQLClient, token: str, org: str, proxy: str, count: int = 1) -> dict:
+    """The proxy's recorded calls, once ``count`` are written (the recorder writes them
+    a few milliseconds after their answers)."""
+
+    async def probe() -> dict:
+        response = await client.execute(REQUESTS, {"org": org, "proxy": proxy}, token=token)
+        return dict(response.data["llmRequests"])
+
+    return await eventually(probe, lambda found: len(found["nodes"]) >= count)
 
 
 async def test_whole_answer_is_forwarded_and_recorded(

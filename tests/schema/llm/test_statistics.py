@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from atrium.engines.llm import cost_of
+from atrium.resolvers.llm import statistics as service
 from tests.helpers import GraphQLClient, make_team
-from tests.schema.llm.factories import FakeClock, chat, fresh_clock, make_proxy
+from tests.schema.llm.factories import FakeClock, chat, fresh_clock, make_proxy, recorded_calls
 from tests.support.openai_server import FakeOpenAI, openai_server
 
 GROUP = "key name requests inputTokens outputTokens cost timeSeries { timestamp requests cost }"
@@ -62,6 +63,8 @@ async def test_statistics_and_overview_match_the_calls(
         clock.advance(minutes=3)
     mini, big = cost_of("gpt-4o-mini", 1000, 500).total, cost_of("gpt-4o", 2000, 1000).total
     token = a.owner.token
+    await recorded_calls(client, a, 1)
+    await recorded_calls(client, teamed, 2)
 
     async def stats(by: str) -> dict[str, Any]:
         response = await client.execute(
@@ -122,3 +125,33 @@ async def test_statistics_refuse_bad_timeframes_and_strangers(
     assert bad.codes == ["BAD_USER_INPUT"]
     hidden = await client.execute(STATISTICS, {"org": a.org, "by": "MODEL"}, token=b.owner.token)
     assert hidden.codes == ["NOT_FOUND"]
+
+
+async def test_overview_walks_the_calls_once(
+    client: GraphQLClient, upstream: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup = await make_proxy(client, upstream.base_url)
+    for usage in ((1000, 500), (2000, 0)):
+        upstream.reply(["ok"], usage=usage)
+        assert (await chat(client.http, setup.proxy, setup.key)).status_code == 200
+    await recorded_calls(client, setup, 2)
+    passes: list[int] = []
+    one_pass = service.group_usage_by
+
+    def counted(rows: Any, frame: Any, keys: int) -> Any:
+        passes.append(keys)
+        return one_pass(rows, frame, keys)
+
+    def refused(*_: Any) -> Any:
+        raise AssertionError("grouped the same rows again")
+
+    monkeypatch.setattr(service, "group_usage_by", counted)
+    monkeypatch.setattr(service, "group_usage", refused)
+    overview = (
+        await client.execute(
+            OVERVIEW, {"org": setup.org, "timeframe": "1h"}, token=setup.owner.token
+        )
+    ).data["usageOverview"]
+    assert passes == [3]  # team, agent and model (and the total) in one pass
+    assert overview["requests"] == 2 and overview["inputTokens"] == 3000
+    assert overview["topAgent"]["key"] == setup.proxy and overview["topTeam"] is None
