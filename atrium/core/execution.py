@@ -38,6 +38,7 @@ from typing import Any, NamedTuple, cast
 
 import strawberry
 from graphql import (
+    FieldNode,
     GraphQLField,
     GraphQLLeafType,
     GraphQLNonNull,
@@ -48,6 +49,8 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import to_nodes
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -61,6 +64,7 @@ from strawberry.types.field import StrawberryField
 _PLAIN_TYPES = frozenset({str, int, float, bool, datetime, date})
 DOCUMENT_CACHE_SIZE = 256
 _SLOW: Any = object()  # "take graphql-core's path", distinct from any attribute value
+DIRECT = "_atrium_direct"  # marks the resolvers streamline_resolvers made
 
 
 class _Attribute(NamedTuple):
@@ -80,10 +84,21 @@ class _ObjectType(NamedTuple):
     origin: type | None  # the Strawberry class of its values
 
 
+class _Resolver(NamedTuple):
+    """How to call one direct resolver (see :func:`streamline_resolvers`) without
+    graphql-core's per-call lookups: its field, nodes and arguments, found once per plan
+    (the arguments are the same for every item of a list: same nodes, same variables)."""
+
+    field_def: GraphQLField
+    field_nodes: list[FieldNode]
+    args: dict[str, Any]
+
+
 class _PlannedField(NamedTuple):
     response_name: str
     field_details_list: FieldDetailsList
-    attribute: _Attribute | None  # None: execute through graphql-core
+    attribute: _Attribute | None  # a leaf read directly
+    resolver: _Resolver | None  # a direct resolver called directly; both None: graphql-core
 
 
 def _attribute(field_def: GraphQLField, field_details_list: FieldDetailsList) -> _Attribute | None:
@@ -131,14 +146,75 @@ class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
         planned = []
         for response_name, field_details_list in grouped_field_set.items():
             field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
-            attribute = (
-                _attribute(field_def, field_details_list)
-                if field_def is not None and self._direct
-                else None
-            )
-            planned.append(_PlannedField(response_name, field_details_list, attribute))
+            attribute = resolver = None
+            if field_def is not None and self._direct:
+                attribute = _attribute(field_def, field_details_list)
+                if attribute is None:
+                    resolver = self._resolver(field_def, field_details_list)
+            planned.append(_PlannedField(response_name, field_details_list, attribute, resolver))
         self._plans[key] = (grouped_field_set, planned)
         return planned
+
+    def _resolver(
+        self, field_def: GraphQLField, field_details_list: FieldDetailsList
+    ) -> _Resolver | None:
+        if not getattr(field_def.resolve, DIRECT, False):
+            return None
+        first = field_details_list[0]
+        if first.fragment_variable_values is not None:
+            return None
+        try:
+            args = (
+                get_argument_values(field_def, first.node, self.variable_values)
+                if field_def.args or first.node.arguments
+                else {}
+            )
+        except Exception:  # reported by graphql-core's path, at the field
+            return None
+        return _Resolver(field_def, to_nodes(field_details_list), args)
+
+    def _execute_resolver(
+        self,
+        resolver: _Resolver,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> AwaitableOrValue[Any]:
+        """graphql-core's ``execute_field`` for a direct resolver planned by
+        :meth:`_resolver`: the same calls, minus the lookups the plan did once."""
+        field_def = resolver.field_def
+        return_type = field_def.type
+        info = self.build_resolve_info(field_def, resolver.field_nodes, parent_type, path)
+        try:
+            result = field_def.resolve(source, info, **resolver.args)  # type: ignore[misc]
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, info, path, result, position_context
+                )
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+            if self.is_awaitable(completed):
+                return self._await_completed(completed, return_type, field_details_list, path)
+            return completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+
+    async def _await_completed(
+        self,
+        completed: Any,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
 
     def _object_type(self, return_type: GraphQLOutputType) -> _ObjectType:
         cached = self._object_types.get(id(return_type))
@@ -197,7 +273,7 @@ class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for response_name, field_details_list, attribute in self._plan(
+            for response_name, field_details_list, attribute, resolver in self._plan(
                 parent_type, grouped_field_set
             ):
                 if attribute is not None:
@@ -205,13 +281,20 @@ class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if value is not _SLOW:
                         results[response_name] = value
                         continue
-                result = self.execute_field(
-                    parent_type,
-                    source_value,
-                    field_details_list,
-                    Path(path, response_name, parent_type.name),
-                    position_context,
-                )
+                field_path = Path(path, response_name, parent_type.name)
+                if resolver is not None:
+                    result = self._execute_resolver(
+                        resolver,
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        field_path,
+                        position_context,
+                    )
+                else:
+                    result = self.execute_field(
+                        parent_type, source_value, field_details_list, field_path, position_context
+                    )
                 if result is not Undefined:
                     results[response_name] = result
                     if is_awaitable(result):
@@ -306,6 +389,7 @@ def _direct_resolver(
         return func(source, **kwargs) if takes_self else func(**kwargs)
 
     resolve._is_default = False  # type: ignore[attr-defined]  # as Strawberry marks it
+    setattr(resolve, DIRECT, True)
     return resolve
 
 

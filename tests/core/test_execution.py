@@ -52,6 +52,16 @@ class Post:
         return f"{self.id}:{tag_id}:{times}:{info.path.key}"
 
     @strawberry.field
+    def checked(self) -> str:
+        if self.id == "p1":
+            raise ValueError("p1 is checked out")
+        return "ok"
+
+    @strawberry.field
+    def required_author(self, info: strawberry.Info) -> Author:
+        return info.context["authors"].get(self.author_id)  # type: ignore[no-any-return]
+
+    @strawberry.field
     def painted(self, color: Color = Color.RED, colors: list[str] | None = None) -> str:
         return f"{color.value}{colors}"
 
@@ -98,10 +108,13 @@ class Query:
 QUERY = """query($tag: ID, $loud: Boolean!) { posts { id title color createdAt subtitle
   author { id name } later shout(loud: $loud) quiet: shout tagged(tagId: $tag)
   thrice: tagged(times: 3) painted(colors: ["x"]) ... on Post { title } } }"""
+# a resolver that raises, and one that answers null for a non-null type
+RAISING = "{ posts { id checked } }"
+NULL_FOR_NON_NULL = "{ posts { id requiredAuthor { name } } }"
 BROKEN = "{ broken { id title createdAt } }"
 
 
-@pytest.mark.parametrize("query", [QUERY, BROKEN])
+@pytest.mark.parametrize("query", [QUERY, BROKEN, RAISING, NULL_FOR_NON_NULL])
 async def test_same_answer_as_strawberry(query: str, monkeypatch: pytest.MonkeyPatch) -> None:
     context = {"authors": {"a1": Author(id=strawberry.ID("a1"), name="Ada")}}
     variables = {"tag": "t1", "loud": True}
@@ -129,4 +142,4 @@ def test_resolvers_with_builtin_scalar_arguments_are_called_directly() -> None:
     fields = FastSchema(query=Query)._schema.type_map["Post"].fields  # type: ignore[union-attr]
     direct = {name for name, field in fields.items() if field.resolve.__name__ == "resolve"}
     # an enum or a list argument is Strawberry's to convert
-    assert direct == {"author", "later", "shout", "tagged"}
+    assert direct == {"author", "later", "shout", "tagged", "checked", "requiredAuthor"}
