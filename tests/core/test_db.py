@@ -31,9 +31,10 @@ async def test_a_query_answers_while_another_connection_holds_the_write_lock(
     user = await make_user(client)
     org = await make_org(client, user)
     path = app.state.atrium.db.engine.url.database
-    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     try:
-        writer.execute("BEGIN IMMEDIATE")
+        # (in a thread: the app's own writers must be able to finish meanwhile)
+        await asyncio.to_thread(writer.execute, "BEGIN IMMEDIATE")
         # when the user queries
         response = await asyncio.wait_for(
             client.execute(
