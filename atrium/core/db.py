@@ -115,18 +115,21 @@ class Database:
     not queue for the write lock one after the other (each waiting in SQLite's busy
     handler, which sleeps up to 100 ms between tries), and a write in one raises
     :class:`ReadOnlyViolation` instead of failing only when another connection happened
-    to write meanwhile. On PostgreSQL both factories are the same.
+    to write meanwhile. On PostgreSQL they are READ ONLY and REPEATABLE READ: every
+    statement of a query sees the same snapshot, so a connection's ``totalCount`` and
+    its ``nodes`` (two statements) agree even while others commit.
     """
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self.sessionmaker = create_sessionmaker(self.engine)
-        self.read_sessionmaker = (
-            create_sessionmaker(self.engine.execution_options(**{READ_ONLY: True}))
+        options: dict[str, Any] = (
+            {READ_ONLY: True}
             if self.is_sqlite
-            else self.sessionmaker
+            else {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         )
+        self.read_sessionmaker = create_sessionmaker(self.engine.execution_options(**options))
 
     @property
     def is_sqlite(self) -> bool:

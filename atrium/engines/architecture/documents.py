@@ -14,14 +14,15 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from typing import TYPE_CHECKING, Any
 
 from atrium.engines.architecture.analysis_views import cost_view, scalability_view, threats_view
 from atrium.engines.architecture.diagram import mermaid_diagram
 from atrium.engines.architecture.document_views import open_questions, spec_view
 from atrium.engines.architecture.model import ArchitectureSpec
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -73,7 +74,10 @@ class RenderedDocument:
 
 @cache
 def environment() -> Environment:
-    """One environment per process: Jinja caches compiled templates on it."""
+    """One environment per process: Jinja caches compiled templates on it. (Imported on
+    first use: most processes never render a document, and Jinja costs ~9 MB.)"""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=False,  # Markdown, not HTML; table cells are escaped by document_views
