@@ -34,6 +34,7 @@ from atrium.web.graphiql import STATIC_DIR, graphiql, wants_html
 from atrium.web.graphql_http import graphql_http
 from atrium.web.health import health, metrics, ready
 from atrium.web.llm_proxy import chat_completions
+from atrium.web.mcp_gateway import close_mcp, mount_mcp_gateway  # also registers mcp.install
 from atrium.web.sse import graphql_sse
 from atrium.web.state import AppState
 from atrium.web.ws import graphql_ws
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         logger.info("atrium started", extra={"env": settings.env.value})
         yield
         logger.info("atrium stopping: draining connections")
+        await close_mcp()  # the servers gateways started; tool-call records still queued
         await services.close()
 
     app = FastAPI(
@@ -107,7 +109,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         methods=["POST"],
         include_in_schema=False,
     )
-    from atrium.web.mcp_gateway import mount_mcp_gateway  # also registers mcp.install
 
     mount_mcp_gateway(app)  # /mcp/{gatewayId}
     mount_rest(app, state)

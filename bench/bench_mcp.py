@@ -14,7 +14,7 @@ Direct and gateway calls alternate in blocks so that drift of the machine hits b
 overhead is the gateway's median minus the direct median, per call; the ratio is
 gateway / direct. For scale, the run also times the cheapest authenticated Atrium request
 (GraphQL ``{ __typename }`` with the same key): a gateway call pays that credential check
-and its transaction too (on SQLite every transaction takes the write lock).
+and its read-only transaction too. Temporary folders and server processes are removed.
 
     python -m bench.bench_mcp [--calls 300] [--block 25] [--transports stdio,http]
         [--database-url postgresql+asyncpg://u:p@host/db]
@@ -96,14 +96,23 @@ async def _session(*, url: str | None = None, key: str | None = None) -> AsyncIt
 @contextlib.asynccontextmanager
 async def _atrium(url: str) -> AsyncIterator[tuple[str, Callable[..., Awaitable[Any]]]]:
     """An Atrium app on loopback over the database ``url``; yields its base URL and a
-    GraphQL caller."""
+    GraphQL caller. Its data folder is removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="atrium-bench-mcp-") as folder:
+        async with _atrium_in(url, Path(folder)) as served:
+            yield served
+
+
+@contextlib.asynccontextmanager
+async def _atrium_in(
+    url: str, folder: Path
+) -> AsyncIterator[tuple[str, Callable[..., Awaitable[Any]]]]:
     import httpx
     import uvicorn
 
     from atrium.app import create_app
     from atrium.core.config import Environment, Settings
+    from atrium.web.mcp_gateway import close_mcp
 
-    folder = Path(tempfile.mkdtemp(prefix="atrium-bench-mcp-"))
     settings = Settings(
         env=Environment.TEST,
         database_url=url,
@@ -123,10 +132,11 @@ async def _atrium(url: str) -> AsyncIterator[tuple[str, Callable[..., Awaitable[
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
     base = f"http://127.0.0.1:{port}"
     try:
+        while not server.started:
+            assert not task.done(), "Atrium did not start"
+            await asyncio.sleep(0.01)
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
 
             async def gql(query: str, variables: dict[str, Any], token: str = "") -> Any:
@@ -142,6 +152,7 @@ async def _atrium(url: str) -> AsyncIterator[tuple[str, Callable[..., Awaitable[
     finally:
         server.should_exit = True
         await task
+        await close_mcp()  # as the app's shutdown does: stop the servers the gateway started
         await app.state.atrium.services.close()
 
 

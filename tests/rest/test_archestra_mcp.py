@@ -76,7 +76,7 @@ async def test_registry_routes(client: GraphQLClient) -> None:
     assert installing.status_code == 202, installing.text
     assert installing.json()["installationStatus"] == "installing"
     status = await _settled(http, auth, server["id"])
-    assert status["status"] == "installed" and status["toolCount"] == 5, status
+    assert status["status"] == "installed" and status["toolCount"] == 6, status
     tools = (await http.get(f"{BASE}/mcp_server/{server['id']}/tools", headers=auth)).json()
     assert {t["name"] for t in tools} >= {"add", "echo"}
     assert all("inputSchema" in t for t in tools)

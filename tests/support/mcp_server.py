@@ -4,7 +4,8 @@
 ``python tests/support/mcp_server.py`` serves it over stdio; ``--http PORT`` over
 streamable HTTP on 127.0.0.1 (stateless, JSON answers) at ``/mcp``. With ``--require-env
 NAME`` it refuses to start unless the variable is set (an auth field given as env), and
-``echo_env(name)`` shows what a variable holds, so tests see what the server was given.
+``echo_env(name)`` shows what a variable holds, so tests see what the server was given;
+``pid()`` which process answered.
 """
 
 from __future__ import annotations
@@ -49,6 +50,12 @@ def fail(message: str) -> str:
 def echo_env(name: str) -> str:
     """The value of an environment variable ('' when unset)."""
     return os.environ.get(name, "")
+
+
+@server.tool()
+def pid() -> int:
+    """This server's process ID (tests see which process answered, and when it stops)."""
+    return os.getpid()
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ Atrium's host, so only the organization's owners and admins may install one.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from atrium.core.jobs import JobContext, job_handler
 from atrium.core.policy import Role
 from atrium.models.mcp import McpInstallStatus, McpServer, McpServerType
 from atrium.resolvers.mcp import secrets
-from atrium.resolvers.mcp.connections import Endpoint, list_tools, pool
+from atrium.resolvers.mcp.connections import Endpoint, discard_after_commit, list_tools
 from atrium.resolvers.mcp.servers import fields_status_reset, get_manageable
 
 logger = logging.getLogger("atrium.mcp")
@@ -34,26 +35,54 @@ INSTALL_TIMEOUT_SECONDS = 60.0
 MAX_ERROR_LENGTH = 2000
 
 
-def endpoint_for(server: McpServer, secret_key: str, *, internal_allowed: bool = True) -> Endpoint:
-    values = secrets.decrypt(secret_key, server.secrets)
-    if server.server_type is McpServerType.LOCAL:
-        env = {**{str(k): str(v) for k, v in (server.env or {}).items()}, **values}
-        return Endpoint(
+@dataclass(frozen=True)
+class StoredEndpoint:
+    """A server's connection settings as stored, secrets still encrypted: read with every
+    gateway request (cheap), decrypted into an :class:`Endpoint` only to connect. A pooled
+    session is kept for one of these; a changed one reconnects."""
+
+    server_id: str
+    generation: int
+    server_type: McpServerType
+    command: str | None
+    args: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    url: str | None
+    secrets: str | None
+
+    @classmethod
+    def of(cls, server: Any) -> StoredEndpoint:
+        """From an ``McpServer`` or a row with its columns of the same names."""
+        return cls(
             server_id=server.id,
             generation=server.generation,
-            local=True,
+            server_type=McpServerType(server.server_type),
             command=server.command,
             args=tuple(str(a) for a in server.args or ()),
-            env=tuple(sorted(env.items())),
+            env=tuple(sorted((str(k), str(v)) for k, v in (server.env or {}).items())),
+            url=server.url,
+            secrets=server.secrets,
         )
-    return Endpoint(
-        server_id=server.id,
-        generation=server.generation,
-        local=False,
-        url=server.url,
-        headers=tuple(sorted(values.items())),
-        internal_allowed=internal_allowed,
-    )
+
+    def endpoint(self, secret_key: str, *, internal_allowed: bool = True) -> Endpoint:
+        values = secrets.decrypt(secret_key, self.secrets)
+        if self.server_type is McpServerType.LOCAL:
+            return Endpoint(
+                server_id=self.server_id,
+                generation=self.generation,
+                local=True,
+                command=self.command,
+                args=self.args,
+                env=tuple(sorted({**dict(self.env), **values}.items())),
+            )
+        return Endpoint(
+            server_id=self.server_id,
+            generation=self.generation,
+            local=False,
+            url=self.url,
+            headers=tuple(sorted(values.items())),
+            internal_allowed=internal_allowed,
+        )
 
 
 async def install_server(
@@ -89,6 +118,7 @@ async def install_server(
     server.status_error = None
     server.generation += 1
     await session.flush()
+    discard_after_commit(context, server.id)  # the old installation's session, if any
     await context.enqueue(
         session,
         INSTALL_JOB,
@@ -103,11 +133,7 @@ async def uninstall_server(context: Context, session: AsyncSession, server_id: s
     server = await get_manageable(context, session, server_id)
     fields_status_reset(server)
     await session.flush()
-
-    async def disconnect() -> None:
-        pool().discard(server_id)
-
-    context.after_commit(disconnect)
+    discard_after_commit(context, server.id)
     return server
 
 
@@ -118,8 +144,8 @@ async def run_install(job: JobContext, payload: dict[str, Any]) -> dict[str, Any
         server = await session.get(McpServer, payload["server_id"])
         if server is None or server.generation != payload["generation"]:
             return {"skipped": "superseded"}
-        endpoint = endpoint_for(
-            server, secret_key, internal_allowed=job.services.settings.mcp_internal_urls_allowed
+        endpoint = StoredEndpoint.of(server).endpoint(
+            secret_key, internal_allowed=job.services.settings.mcp_internal_urls_allowed
         )
     tools: list[dict[str, Any]] = []
     error: str | None = None
@@ -143,7 +169,6 @@ async def run_install(job: JobContext, payload: dict[str, Any]) -> dict[str, Any
             server.tools = []
             server.status_error = error
         await session.commit()
-    pool().discard(endpoint.server_id)
     return {"tools": len(tools), "error": error}
 
 

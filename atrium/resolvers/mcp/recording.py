@@ -4,7 +4,8 @@ A call's answer does not wait for its row: rows are queued and one writer task p
 loop inserts what queued up within ``BATCH_SECONDS`` in one transaction (one commit for
 many calls, none of them waiting on it). A process that dies loses at most the calls of the
 batch being written — acceptable for a usage record; the Prometheus counter is
-incremented at once.
+incremented at once. A call whose server, gateway or user is deleted before its batch is
+written is kept as the deletion left the calls written before it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ import logging
 import weakref
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from atrium.core.db import Database
-from atrium.models.mcp import McpToolCall
+from atrium.models.agents import Agent
+from atrium.models.identity import User
+from atrium.models.mcp import McpServer, McpToolCall
 
 logger = logging.getLogger("atrium.mcp")
 MAX_BATCH = 500
@@ -55,13 +61,52 @@ class CallRecorder:
                     by_db.setdefault(id(db), (db, []))[1].append(row)
                 for db, rows in by_db.values():
                     try:
-                        async with db.sessionmaker() as session:
-                            session.add_all(McpToolCall(**row) for row in rows)
-                            await session.commit()
+                        await _write(db, rows)
                     except Exception:
                         logger.exception("could not record %d MCP tool calls", len(rows))
             if not self._queue:
                 self._idle.set()
+
+
+async def _write(db: Database, rows: list[dict[str, Any]]) -> None:
+    try:
+        await _insert(db, rows)
+    except IntegrityError:
+        # A server, gateway or user was deleted after the call and before its batch: do to
+        # these rows what the deletion did to the rows already written, and write the rest.
+        rows = await _as_deletions_left_them(db, rows)
+        if rows:
+            await _insert(db, rows)
+
+
+async def _insert(db: Database, rows: list[dict[str, Any]]) -> None:
+    async with db.sessionmaker() as session:
+        session.add_all(McpToolCall(**row) for row in rows)
+        await session.commit()
+
+
+async def _as_deletions_left_them(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Calls of deleted gateways dropped (CASCADE); deleted servers and users unset."""
+
+    async def existing(column: Any, key: str) -> set[str]:
+        wanted = {row[key] for row in rows if row[key] is not None}
+        if not wanted:
+            return set()
+        return set(await session.scalars(select(column).where(column.in_(wanted))))
+
+    async with db.sessionmaker() as session:
+        gateways = await existing(Agent.id, "gateway_id")
+        servers = await existing(McpServer.id, "server_id")
+        users = await existing(User.id, "user_id")
+    return [
+        {
+            **row,
+            "server_id": row["server_id"] if row["server_id"] in servers else None,
+            "user_id": row["user_id"] if row["user_id"] in users else None,
+        }
+        for row in rows
+        if row["gateway_id"] in gateways
+    ]
 
 
 _RECORDERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CallRecorder] = (
@@ -75,3 +120,10 @@ def recorder() -> CallRecorder:
     if found is None:
         found = _RECORDERS[loop] = CallRecorder()
     return found
+
+
+async def flush_recorder() -> None:
+    """Write what this event loop's recorder still holds (at shutdown)."""
+    found = _RECORDERS.get(asyncio.get_running_loop())
+    if found is not None:
+        await found.flush()

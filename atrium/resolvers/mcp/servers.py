@@ -22,6 +22,7 @@ from atrium.models.mcp import McpInstallStatus, McpServer, McpServerScope, McpSe
 from atrium.resolvers.access import default_organization, not_found, require
 from atrium.resolvers.loading import visible_org_ids
 from atrium.resolvers.mcp import secrets
+from atrium.resolvers.mcp.connections import discard_after_commit
 
 ADMIN_ROLES = (Role.OWNER, Role.ADMIN)
 MAX_ARGS = 100
@@ -230,14 +231,29 @@ async def update_server(
         )
     if errors:
         raise UserErrors(errors)
+    before = _connection_settings(server)
     await _apply(context, session, server, fields)
+    if _connection_settings(server) != before:
+        discard_after_commit(context, server.id)  # gateways reconnect with the new ones
     return server
+
+
+def _connection_settings(server: McpServer) -> tuple[Any, ...]:
+    return (
+        server.server_type,
+        server.command,
+        list(server.args or ()),
+        dict(server.env or {}),
+        server.url,
+        server.secrets,
+    )
 
 
 async def delete_server(context: Context, session: AsyncSession, server_id: str) -> str:
     server = await get_manageable(context, session, server_id)
     await session.delete(server)
     await session.flush()
+    discard_after_commit(context, server_id)
     return server_id
 
 

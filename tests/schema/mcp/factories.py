@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+import httpx2
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
 
 from tests.helpers import GraphQLClient, TestUser, make_org, make_user, unique
 from tests.support.redis_server import free_port
@@ -139,6 +144,19 @@ async def make_gateway(
 
 
 @contextlib.asynccontextmanager
+async def mcp_client(url: str, key: str) -> AsyncIterator[ClientSession]:
+    """The ``mcp`` SDK's own client, initialized, speaking to a gateway with ``key``."""
+    headers = {"Authorization": f"Bearer {key}"}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        streamable_http_client(url, http_client=http) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+@contextlib.asynccontextmanager
 async def http_mcp_server() -> AsyncIterator[str]:
     """The test MCP server over streamable HTTP on a loopback port; yields its URL."""
     port = free_port()
@@ -170,3 +188,24 @@ async def http_mcp_server() -> AsyncIterator[str]:
             except TimeoutError:
                 process.kill()
                 await process.wait()
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie has stopped, only not been reaped yet)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def wait_stopped(pid: int, seconds: float = 20) -> None:
+    """Poll until process ``pid`` has stopped."""
+    deadline = time.monotonic() + seconds
+    while alive(pid):
+        assert time.monotonic() < deadline, f"MCP server process {pid} is still running"
+        await asyncio.sleep(0.05)

@@ -3,15 +3,10 @@ forwarding to a real MCP server process (stdio, and streamable HTTP)."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import httpx2
 import pytest
-from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_types import REQUEST_TIMEOUT
 
@@ -24,9 +19,9 @@ from tests.schema.mcp.factories import (
     install,
     installed_local,
     make_gateway,
+    mcp_client,
     owner_and_org,
 )
-from tests.support.server import serve
 
 CALLS = """
 query($id: ID!) {
@@ -39,24 +34,6 @@ query($id: ID!) {
   }
 }
 """
-
-
-@pytest.fixture
-async def base_url(app: object) -> AsyncIterator[str]:
-    async with serve(app) as url:
-        yield url
-
-
-@contextlib.asynccontextmanager
-async def mcp_client(url: str, key: str) -> AsyncIterator[ClientSession]:
-    headers = {"Authorization": f"Bearer {key}"}
-    async with (
-        httpx2.AsyncClient(headers=headers, timeout=30) as http,
-        streamable_http_client(url, http_client=http) as (read, write),
-        ClientSession(read, write) as session,
-    ):
-        await session.initialize()
-        yield session
 
 
 async def _setup(client: GraphQLClient, **server: Any) -> tuple[Any, str, dict[str, Any], str]:
@@ -81,7 +58,7 @@ async def test_the_sdk_client_lists_and_calls_tools_and_calls_are_recorded(
         tools = await session.list_tools()
         names = sorted(t.name for t in tools.tools)
         assert names == sorted(
-            f"{prefix}__{n}" for n in ("add", "echo", "echo_env", "fail", "slow")
+            f"{prefix}__{n}" for n in ("add", "echo", "echo_env", "fail", "pid", "slow")
         )
         add = next(t for t in tools.tools if t.name == f"{prefix}__add")
         assert add.description == "Add two numbers." and "a" in add.input_schema["properties"]

@@ -175,11 +175,11 @@ async def test_install_over_stdio_lists_tools_and_uninstall_reinstall(
     owner, org = await owner_and_org(client)
     server = await installed_local(client, owner, org)
     names = sorted(t["name"] for t in server["tools"])
-    assert names == ["add", "echo", "echo_env", "fail", "slow"]
+    assert names == ["add", "echo", "echo_env", "fail", "pid", "slow"]
     add = next(t for t in server["tools"] if t["name"] == "add")
     assert add["description"] == "Add two numbers."
     assert set(add["inputSchema"]["properties"]) == {"a", "b"}
-    assert server["toolCount"] == 5 and server["installedAt"]
+    assert server["toolCount"] == 6 and server["installedAt"]
 
     uninstalled = await client.mutate(
         "uninstallMcpServer",
@@ -201,7 +201,7 @@ async def test_install_over_stdio_lists_tools_and_uninstall_reinstall(
     )
     assert reinstalled["mcpServer"]["installationStatus"] == "INSTALLING"
     settled = await wait_installed(client, owner, server["id"])
-    assert settled["installationStatus"] == "INSTALLED" and settled["toolCount"] == 5
+    assert settled["installationStatus"] == "INSTALLED" and settled["toolCount"] == 6
 
 
 async def test_a_server_that_cannot_start_is_an_error_with_its_reason(
