@@ -39,7 +39,6 @@ from atrium.web.sse import graphql_sse
 from atrium.web.state import AppState
 from atrium.web.ws import graphql_ws
 
-GC_YOUNG_THRESHOLD = 10_000
 logger = logging.getLogger("atrium")
 
 
@@ -65,12 +64,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         # walk all of it every few requests (about a fifth of a nested read's CPU).
         gc.collect()
         gc.freeze()
-        # A nested read holds some 10,000 container objects alive until it answers (its
-        # rows, types and result dicts): at the default threshold (700 allocations) the
-        # youngest generation is collected dozens of times per request, walking them all
-        # each time. 10,000 measured a fifth less CPU per nested read
-        # (bench/bench_nested_read.py) than the default, about as little as none at all.
-        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         logger.info("atrium started", extra={"env": settings.env.value})
         yield
         logger.info("atrium stopping: draining connections")
