@@ -55,7 +55,7 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
         env=Environment.TEST,
         database_url=database_url,
@@ -67,7 +67,8 @@ def settings(database_url: str) -> Settings:
         job_retry_base_seconds=0.05,
         argon2_time_cost=1,
         argon2_memory_kib=1024,
-        data_dir=Path(tempfile.mkdtemp(prefix="atrium-data-")),  # clones and worktrees
+        # clones and worktrees, under pytest's temporary directory (it keeps the last few)
+        data_dir=tmp_path_factory.mktemp("atrium-data"),
     )
 
 
