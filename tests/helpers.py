@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 from ulid import ULID
 
 _counter = itertools.count()
@@ -317,3 +319,29 @@ async def db_session(app: Any) -> AsyncIterator[Any]:
     """A session on the app's database, for looking at (or ageing) rows directly."""
     async with app.state.atrium.db.sessionmaker() as session:
         yield session
+
+
+# The counter of the code running now. Tasks copy the context they are created in, so
+# every task of the request (resolvers, loader batches) sees it, while background tasks
+# started earlier (the job worker's polling, the event bus) do not and are not counted.
+_current: ContextVar[list[str] | None] = ContextVar("statement_counter", default=None)
+
+
+def _record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    statements = _current.get()
+    if statements is not None:
+        statements.append(statement)
+
+
+@contextmanager
+def count_statements(app: Any) -> Iterator[list[str]]:
+    """The SQL statements run by this task (and the tasks it starts) inside the block."""
+    engine = app.state.atrium.db.engine.sync_engine
+    statements: list[str] = []
+    token = _current.set(statements)
+    event.listen(engine, "before_cursor_execute", _record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", _record)
+        _current.reset(token)

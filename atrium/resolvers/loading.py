@@ -23,6 +23,13 @@ Prefetch = Callable[[Context, AsyncSession, list[Any]], Awaitable[None]]
 ChildKey = tuple[Hashable, ConnectionArgs] | tuple[Hashable, ConnectionArgs, frozenset[str]]
 
 
+def child_key(
+    parent: Hashable, args: ConnectionArgs, columns: frozenset[str] | None = None
+) -> ChildKey:
+    """The key of one parent's page in a :func:`child_pages` loader."""
+    return (parent, args) if columns is None else (parent, args, columns)
+
+
 async def by_ids(context: Context, stmt: Select[Any], keys: Sequence[str]) -> list[Any]:
     """Rows of ``stmt`` in the order of ``keys`` (None where missing or hidden)."""
     async with context.session() as session:
@@ -81,10 +88,7 @@ def child_pages(
                     session, model, stmt, partition, parents, args, plain=plain, columns=columns
                 )
                 results.update(
-                    {
-                        (parent, args) if columns is None else (parent, args, columns): page
-                        for parent, page in pages.items()
-                    }
+                    {child_key(parent, args, columns): page for parent, page in pages.items()}
                 )
             if prefetch is not None:
                 await prefetch(

@@ -22,6 +22,7 @@ from strawberry.types.field import StrawberryField
 from atrium.core.context import Context
 from atrium.core.errors import UserErrorCode, UserErrors
 from atrium.core.pagination import ConnectionArgs, Page, count, fetch_page
+from atrium.resolvers.loading import child_key
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
@@ -224,8 +225,7 @@ async def child_connection(
     async def total() -> int:
         return int(await context.loaders.get(counts).load(parent_id))
 
-    key = (parent_id, args) if columns is None else (parent_id, args, columns)
-    page = await context.loaders.get(pages).load(key)
+    page = await context.loaders.get(pages).load(child_key(parent_id, args, columns))
     return to_connection(page, convert, total)
 
 

@@ -16,6 +16,7 @@ from tests.helpers import (
     GraphQLClient,
     TestUser,
     add_member,
+    count_statements,
     db_session,
     make_api_key,
     make_org,
@@ -384,8 +385,6 @@ async def test_demoted_owner_key_follows_the_new_role(client: GraphQLClient) -> 
 async def test_a_key_is_checked_in_one_statement_and_stops_when_its_owner_leaves(
     client: GraphQLClient, app: Any
 ) -> None:
-    from tests.schema.test_query_counts import count_statements
-
     # given a MEMBER's key, used once (its last use is now recorded)
     owner, org_id = await _owner_and_org(client)
     member = await add_member(client, org_id, owner, "MEMBER")

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from tests.helpers import (
     GraphQLClient,
     TestUser,
     add_member,
     add_to_team,
+    count_statements,
     make_org,
     make_team,
     make_user,
@@ -100,32 +98,6 @@ async def big_org(app: Any) -> AsyncIterator[BigOrg]:
         member_ids = [n["id"] for n in page.data["organization"]["members"]["nodes"]]
         node_ids = [*member_ids[:20], *(u.id for u in users[:20]), *team_ids, org["id"]]
         yield BigOrg(owner, org["id"], member_ids, node_ids)
-
-
-# The counter of the code running now. Tasks copy the context they are created in, so
-# every task of the request (resolvers, loader batches) sees it, while background tasks
-# started earlier (the job worker's polling, the event bus) do not and are not counted.
-_current: ContextVar[list[str] | None] = ContextVar("statement_counter", default=None)
-
-
-def _record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-    statements = _current.get()
-    if statements is not None:
-        statements.append(statement)
-
-
-@contextmanager
-def count_statements(app: Any) -> Iterator[list[str]]:
-    """The SQL statements run by this task (and the tasks it starts) inside the block."""
-    engine = app.state.atrium.db.engine.sync_engine
-    statements: list[str] = []
-    token = _current.set(statements)
-    event.listen(engine, "before_cursor_execute", _record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", _record)
-        _current.reset(token)
 
 
 async def _counted(

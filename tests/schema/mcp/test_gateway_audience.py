@@ -16,6 +16,7 @@ from tests.helpers import (
     TestUser,
     add_member,
     add_to_team,
+    count_statements,
     make_api_key,
     make_org,
     make_service_account,
@@ -32,7 +33,6 @@ from tests.schema.mcp.factories import (
     mcp_client,
     owner_and_org,
 )
-from tests.schema.test_query_counts import count_statements
 
 TOOLS = "query($id: ID!) { mcpGateway(id: $id) { servers { id } tools { name } } }"
 

@@ -13,14 +13,13 @@ import pytest
 
 from atrium.resolvers.mcp import recording, secrets
 from atrium.resolvers.mcp.recording import recorder
-from tests.helpers import GraphQLClient, TestUser, make_api_key, make_team
+from tests.helpers import GraphQLClient, TestUser, count_statements, make_api_key, make_team
 from tests.schema.mcp.factories import (
     installed_local,
     make_gateway,
     mcp_client,
     owner_and_org,
 )
-from tests.schema.test_query_counts import count_statements
 
 TEXT = {"text": "hi"}
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from atrium.models.mcp import McpToolCall, McpToolCallOutcome
-from tests.helpers import GraphQLClient, db_session
+from tests.helpers import GraphQLClient, count_statements, db_session
 from tests.schema.mcp.factories import create_server, local_input, make_gateway, owner_and_org
-from tests.schema.test_query_counts import count_statements
 
 SERVERS = """
 query($n: Int!, $org: ID!) {

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.helpers import GraphQLClient, make_org, make_user
-from tests.schema.test_query_counts import count_statements
+from tests.helpers import GraphQLClient, count_statements, make_org, make_user
 from tests.schema.threads.factories import create_thread, post, wait_until_answered
 
 EVERY_FIELD = """id role content parts status idempotencyKey replyState queuePosition model
