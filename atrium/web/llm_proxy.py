@@ -112,7 +112,6 @@ def _upstream_failure(
         "upstream_error",
         "upstream_timeout" if timeout else "upstream_unavailable",
     )
-    call.finish()
     _record(runtime, admission, call)
     return _refusal(refusal)
 
@@ -141,7 +140,6 @@ async def _whole(
             call.answered_model = model if isinstance(model, str) else None
     else:
         call.error = content[:500].decode(errors="replace")
-    call.finish()
     _record(runtime, admission, call)
     return Response(
         content,
@@ -179,7 +177,6 @@ async def _stream(
         finally:
             await answer.aclose()
         call.error = content[:500].decode(errors="replace")
-        call.finish()
         _record(runtime, admission, call)
         return Response(
             content,
@@ -205,7 +202,6 @@ async def _stream(
             if reader.usage is not None:
                 call.input_tokens, call.output_tokens = reader.usage
             call.answered_model = reader.model
-            call.finish()
             _record(runtime, admission, call)
 
     return StreamingResponse(

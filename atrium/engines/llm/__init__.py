@@ -31,7 +31,6 @@ from atrium.engines.llm.statistics import (
     group_usage,
     group_usage_by,
     timeframe,
-    total_series,
 )
 from atrium.engines.llm.windows import Clock, LimitInterval, Window, system_clock, window_at
 
@@ -61,6 +60,5 @@ __all__ = [
     "group_usage_by",
     "system_clock",
     "timeframe",
-    "total_series",
     "window_at",
 ]

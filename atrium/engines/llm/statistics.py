@@ -159,13 +159,3 @@ def _group(groups: dict[Any, Group], key: Any, starts: list[datetime]) -> Group:
     if group is None:
         group = groups[key] = Group(key, series={s: Totals() for s in starts})
     return group
-
-
-def total_series(groups: Iterable[Group], frame: Timeframe) -> dict[datetime, Totals]:
-    series = {s: Totals() for s in frame.bucket_starts()}
-    for group in groups:
-        for at, point in group.series.items():
-            series.setdefault(at, Totals()).add(
-                point.input_tokens, point.output_tokens, point.cost, point.requests
-            )
-    return series

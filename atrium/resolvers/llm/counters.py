@@ -96,22 +96,10 @@ class Sessions(Protocol):
     async def release(self) -> None: ...
 
 
-async def current_states(
-    runtime: LlmRuntime,
-    sessions: Sessions,
-    limits: Sequence[CachedLimit],
-    now: datetime,
-    *,
-    wait: bool = True,
-) -> list[LimitState]:
-    """The usage of each limit in its current window including this process's calls not
-    written yet (:mod:`ledger`); a query only for counters not read in the last second.
-
-    A read that races one of the recorder's writes is repeated after the write. Readers
-    that must not wait (``wait=False``: the GraphQL fields, inside a transaction that
-    may hold SQLite's write lock the recorder needs, and may roll back) take stored
-    usage plus what is pending, and leave the ledger as it was.
-    """
+def _from_ledger(
+    runtime: LlmRuntime, limits: Sequence[CachedLimit], now: datetime
+) -> tuple[dict[str, Window], dict[str, float], list[CachedLimit]]:
+    """Each limit's current window, the usage the ledger knows, and the limits it does not."""
     ledger = runtime.ledger
     windows = {item.rule.id: window_at(item.interval, now, item.anchor_at) for item in limits}
     used: dict[str, float] = {}
@@ -122,12 +110,36 @@ async def current_states(
             missing.append(item)
         else:
             used[item.rule.id] = value
-    if missing and not wait:  # read without remembering: the transaction may not commit
-        stored = await _read(sessions(), missing, windows)
+    return windows, used, missing
+
+
+async def pending_states(
+    runtime: LlmRuntime, session: AsyncSession, limits: Sequence[CachedLimit], now: datetime
+) -> list[LimitState]:
+    """:func:`current_states` for readers that must not wait for the recorder (the
+    GraphQL fields, inside a transaction that may hold SQLite's write lock the recorder
+    needs, and may roll back): stored usage plus what is pending, read in one query
+    without teaching the ledger."""
+    ledger = runtime.ledger
+    windows, used, missing = _from_ledger(runtime, limits, now)
+    if missing:
+        stored = await _read(session, missing, windows)
         for item in missing:
             key = (item.rule.id, windows[item.rule.id].start)
             used[item.rule.id] = ledger.pending_on(key, stored.get(item.rule.id, 0.0))
-        missing = []
+    return [LimitState(item, windows[item.rule.id], used[item.rule.id]) for item in limits]
+
+
+async def current_states(
+    runtime: LlmRuntime, sessions: Sessions, limits: Sequence[CachedLimit], now: datetime
+) -> list[LimitState]:
+    """The usage of each limit in its current window including this process's calls not
+    written yet (:mod:`ledger`); a query only for counters not read in the last second.
+
+    A read that races one of the recorder's writes is repeated after the write.
+    """
+    ledger = runtime.ledger
+    windows, used, missing = _from_ledger(runtime, limits, now)
     for attempt in range(1, READ_ATTEMPTS + 1):
         if not missing:
             break

@@ -145,9 +145,6 @@ class UsageLedger:
         for key in [k for k in self._entries if k[0] == limit_id]:
             del self._entries[key]
 
-    def clear(self) -> None:
-        self._entries.clear()
-
     def _prune(self) -> None:
         now = self.now()
         for key in [k for k, e in self._entries.items() if now - e.read_at > self.seconds]:

@@ -48,7 +48,6 @@ class CallRecord:
     output_tokens: int = 0
     error: str | None = None
     finished: float | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     def finish(self) -> None:
         if self.finished is None:
@@ -159,13 +158,15 @@ async def write_calls(
     await session.execute(insert(LlmRequest), [_row(item, linked) for item in batch])
     now = runtime.clock()
     bumps: dict[CounterKey, _Bump] = {}
+    by_organization: dict[str, dict[str, CachedLimit]] = {}
     for item in batch if count else ():
         if not item.limits:
             continue
         organization_id = item.call.subject.organization_id
-        defined = {
-            i.rule.id: i for i in await organization_limits(runtime, session, organization_id)
-        }
+        defined = by_organization.get(organization_id)
+        if defined is None:
+            limits = await organization_limits(runtime, session, organization_id)
+            defined = by_organization[organization_id] = {i.rule.id: i for i in limits}
         for limit in item.limits:
             current = defined.get(limit.rule.id)
             if current is not None:  # the window the ledger counted; today's name and value

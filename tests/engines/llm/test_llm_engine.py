@@ -137,11 +137,21 @@ def test_several_groupings_in_one_pass_match_grouping_each_alone() -> None:
     ]
     groupings, total = group_usage_by(iter(rows), frame, 3)  # an iterator: read once
     for index, groups in enumerate(groupings):
+        # totals summed by hand, independently of the engine's own loop
+        for group in groups:
+            mine = [r for r in rows if r[index] == group.key]
+            assert group.totals.requests == len(mine)
+            assert group.totals.input_tokens == sum(r[4] for r in mine)
+            assert group.totals.output_tokens == sum(r[5] for r in mine)
+            assert group.totals.cost == pytest.approx(sum(r[6] for r in mine))
+        assert {g.key for g in groups} == {r[index] for r in rows}
         alone = group_usage((UsageRow(r[index], *r[3:]) for r in rows), frame)
         assert [(g.key, g.totals, g.series) for g in groups] == [
             (g.key, g.totals, g.series) for g in alone
         ]
     (everything,) = group_usage((UsageRow("all", *r[3:]) for r in rows), frame)
     assert (total.key, total.totals, total.series) == ("all", everything.totals, everything.series)
+    assert total.totals.requests == len(rows)
+    assert total.totals.cost == pytest.approx(sum(r[6] for r in rows))
     _, empty = group_usage_by([], frame, 3)
     assert empty.totals.requests == 0 and len(empty.series) == len(frame.bucket_starts())

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from atrium.resolvers.llm.ledger import UsageLedger
 
 KEY = ("ulim_1", datetime(2030, 1, 1, tzinfo=UTC))
@@ -65,7 +67,7 @@ def test_reads_that_keep_racing_settle_for_the_known_entry() -> None:
     mark = ledger.mark()
     ledger.begin_write()
     assert ledger.learn(KEY, 0.3, mark) is None  # read again once the write is done
-    assert ledger.estimate(KEY, 0.3) == 0.30000000000000004  # what we knew: still exact here
+    assert ledger.estimate(KEY, 0.3) == pytest.approx(0.3)  # what we knew: still exact here
     ledger.end_write([(KEY, 0.2)])
 
 
