@@ -34,6 +34,8 @@ from urllib.parse import urlparse
 if TYPE_CHECKING:
     from mcp import ClientSession
 
+    from atrium.core.context import Context
+
 CONNECT_TIMEOUT_SECONDS = 30.0
 IDLE_SECONDS = 300.0  # a pooled session unused this long is closed (a stdio server stops)
 CLOSE_TIMEOUT_SECONDS = 10.0
@@ -278,7 +280,7 @@ def pool() -> ConnectionPool:
     return found
 
 
-def discard_after_commit(context: Any, server_id: str) -> None:
+def disconnect_after_commit(context: Context, server_id: str) -> None:
     """Close the server's pooled session once the change to it has committed."""
 
     async def disconnect() -> None:

@@ -136,7 +136,7 @@ class GatewayCaller:
     organization_id: str
     servers: dict[str, ExposedServer]
     secret_key: str
-    internal_allowed: bool = True  # settings.mcp_internal_urls_allowed
+    internal_allowed: bool = False  # settings.mcp_internal_urls_allowed
     services: Any = None  # for TOOL_CALLS usage limits (``atrium.resolvers.llm.limits``)
 
 

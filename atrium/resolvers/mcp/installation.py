@@ -25,7 +25,7 @@ from atrium.core.jobs import JobContext, job_handler
 from atrium.core.policy import Role
 from atrium.models.mcp import McpInstallStatus, McpServer, McpServerType
 from atrium.resolvers.mcp import secrets
-from atrium.resolvers.mcp.connections import Endpoint, discard_after_commit, list_tools
+from atrium.resolvers.mcp.connections import Endpoint, disconnect_after_commit, list_tools
 from atrium.resolvers.mcp.servers import fields_status_reset, get_manageable
 
 logger = logging.getLogger("atrium.mcp")
@@ -64,7 +64,7 @@ class StoredEndpoint:
             secrets=server.secrets,
         )
 
-    def endpoint(self, secret_key: str, *, internal_allowed: bool = True) -> Endpoint:
+    def endpoint(self, secret_key: str, *, internal_allowed: bool) -> Endpoint:
         values = secrets.decrypt(secret_key, self.secrets)
         if self.server_type is McpServerType.LOCAL:
             return Endpoint(
@@ -118,7 +118,7 @@ async def install_server(
     server.status_error = None
     server.generation += 1
     await session.flush()
-    discard_after_commit(context, server.id)  # the old installation's session, if any
+    disconnect_after_commit(context, server.id)  # the old installation's session, if any
     await context.enqueue(
         session,
         INSTALL_JOB,
@@ -133,7 +133,7 @@ async def uninstall_server(context: Context, session: AsyncSession, server_id: s
     server = await get_manageable(context, session, server_id)
     fields_status_reset(server)
     await session.flush()
-    discard_after_commit(context, server.id)
+    disconnect_after_commit(context, server.id)
     return server
 
 

@@ -11,6 +11,7 @@ written is kept as the deletion left the calls written before it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from typing import Any
@@ -34,6 +35,7 @@ class CallRecorder:
     def __init__(self) -> None:
         self._queue: list[tuple[Database, dict[str, Any]]] = []
         self._wake = asyncio.Event()
+        self._hurry = asyncio.Event()  # cuts BATCH_SECONDS short (flush)
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
@@ -46,13 +48,21 @@ class CallRecorder:
             self._task = asyncio.create_task(self._run())
 
     async def flush(self) -> None:
-        """Wait until every queued call is written."""
+        """Write every queued call now and wait until it is written (a writer cancelled
+        with calls still queued, e.g. by a closing event loop, is started again)."""
+        if self._idle.is_set():
+            return
+        if self._queue and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self._run())
+        self._hurry.set()
         await self._idle.wait()
 
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
-            await asyncio.sleep(BATCH_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._hurry.wait(), BATCH_SECONDS)
+            self._hurry.clear()
             self._wake.clear()
             while self._queue:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]

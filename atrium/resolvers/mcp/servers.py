@@ -22,7 +22,7 @@ from atrium.models.mcp import McpInstallStatus, McpServer, McpServerScope, McpSe
 from atrium.resolvers.access import default_organization, not_found, require
 from atrium.resolvers.loading import visible_org_ids
 from atrium.resolvers.mcp import secrets
-from atrium.resolvers.mcp.connections import discard_after_commit
+from atrium.resolvers.mcp.connections import disconnect_after_commit
 
 ADMIN_ROLES = (Role.OWNER, Role.ADMIN)
 MAX_ARGS = 100
@@ -234,7 +234,7 @@ async def update_server(
     before = _connection_settings(server)
     await _apply(context, session, server, fields)
     if _connection_settings(server) != before:
-        discard_after_commit(context, server.id)  # gateways reconnect with the new ones
+        disconnect_after_commit(context, server.id)  # gateways reconnect with the new ones
     return server
 
 
@@ -253,7 +253,7 @@ async def delete_server(context: Context, session: AsyncSession, server_id: str)
     server = await get_manageable(context, session, server_id)
     await session.delete(server)
     await session.flush()
-    discard_after_commit(context, server_id)
+    disconnect_after_commit(context, server_id)
     return server_id
 
 

@@ -57,6 +57,7 @@ async def _rpc(
     """One JSON-RPC request over the app's in-process transport, and its SQL statements."""
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
     headers = {**HEADERS, "Authorization": f"Bearer {key}"}
+    await recorder().flush()  # earlier calls' records are not this request's statements
     with count_statements(app) as statements:
         response = await client.http.post(gateway["endpointPath"], json=body, headers=headers)
     assert response.status_code == 200, response.text
@@ -145,9 +146,15 @@ async def test_a_call_whose_server_is_deleted_before_its_record_is_written_is_ke
     _, key = await make_api_key(client, org, owner, "WRITE")
     prefix = gateway["tools"][0]["name"].split("__")[0]
     await recorder().flush()
-    monkeypatch.setattr(recording, "BATCH_SECONDS", 2.0)  # the record waits meanwhile
+    monkeypatch.setattr(recording, "BATCH_SECONDS", 600.0)  # the record waits for flush()
     async with mcp_client(base_url + gateway["endpointPath"], key) as session:
         await session.call_tool(f"{prefix}__echo", {"text": "last words"})
+    unwritten = await client.execute(
+        "query($id: ID!) { mcpGateway(id: $id) { toolCalls { totalCount } } }",
+        {"id": gateway["id"]},
+        token=owner.token,
+    )
+    assert unwritten.data["mcpGateway"]["toolCalls"]["totalCount"] == 0  # still queued
     await client.mutate(
         "deleteMcpServer",
         "mutation($input: McpServerIdInput!) { deleteMcpServer(input: $input) "
