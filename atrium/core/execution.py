@@ -18,13 +18,20 @@ own path instead, which reads the attribute again and reports exactly as it alwa
 does. It also completes an object value that is an instance of exactly its type's class
 by executing its fields at once, where graphql-core would first dispatch on the type
 (non-null, list, leaf, abstract, object) and call the type's ``is_type_of`` check, which
-such a value passes by construction.
+such a value passes by construction, and likewise for each item of a list of such
+values (a page's ``nodes``), whose sub-selection it plans once per list rather than
+once per item. A direct resolver keeps the plan of its sub-selection, so the 1,000
+messages' ``author { id name }`` is planned once.
 
 :func:`streamline_resolvers` gives a resolver without arguments (``Message.author``,
 ``Connection.nodes``…) or with builtin scalar ones (``Thread.messages(first:)``) a
 direct call of its method in place of Strawberry's generic wrapper, which converts
 arguments that need no converting, chains (no) field extensions and goes through four
-calls per value: a few µs, for each of the 1,000 messages' ``author``.
+calls per value: a few µs, for each of the 1,000 messages' ``author``. A method taking
+only ``self`` (and ``info`` next) is called with positional arguments alone.
+
+Measured on 50 threads x 20 messages x ``{ id content createdAt author { id name } }``
+in memory (no SQL): 7.3 ms a query before the list and kept-plan paths, 4.3 ms after.
 
 :class:`FastSchema` is a Strawberry schema with both.
 """
@@ -41,6 +48,7 @@ from graphql import (
     FieldNode,
     GraphQLField,
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -52,6 +60,7 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -63,6 +72,12 @@ from strawberry.types.field import StrawberryField
 # Values that are never awaitable nor exceptions, checked by exact type first.
 _PLAIN_TYPES = frozenset({str, int, float, bool, datetime, date})
 DOCUMENT_CACHE_SIZE = 256
+# graphql-core's serialisers of builtin scalars, and the value types each returns as is.
+_UNCHANGED: dict[Any, frozenset[type]] = {
+    serialize_string: frozenset({str}),
+    serialize_id: frozenset({str}),
+    serialize_boolean: frozenset({bool}),
+}
 _SLOW: Any = object()  # "take graphql-core's path", distinct from any attribute value
 DIRECT = "_atrium_direct"  # marks the resolvers streamline_resolvers made
 
@@ -74,24 +89,39 @@ class _Attribute(NamedTuple):
     name: str  # the Python attribute
     coerce: Callable[[Any], Any]  # the leaf type's ``coerce_output_value``
     non_null: bool
+    same: frozenset[type]  # value types that ``coerce`` returns unchanged (str for String)
 
 
-class _ObjectType(NamedTuple):
-    """An output type whose exact-class values may skip graphql-core's dispatch."""
+class _Completion(NamedTuple):
+    """An output type (an object type, or a list of one) whose exact-class values may
+    skip graphql-core's dispatch."""
 
     return_type: GraphQLOutputType  # kept alive: the cache is keyed by its id
     object_type: GraphQLObjectType | None  # None: always take graphql-core's path
-    origin: type | None  # the Strawberry class of its values
+    origin: type | None  # the Strawberry class of its values (of a list's items)
+    item_type: GraphQLOutputType | None  # for a list type, the type of its items
 
 
-class _Resolver(NamedTuple):
+class _Resolver:
     """How to call one direct resolver (see :func:`streamline_resolvers`) without
     graphql-core's per-call lookups: its field, nodes and arguments, found once per plan
-    (the arguments are the same for every item of a list: same nodes, same variables)."""
+    (the arguments are the same for every item of a list: same nodes, same variables),
+    and the plan of its sub-selection once a value of exactly its type's class came."""
 
-    field_def: GraphQLField
-    field_nodes: list[FieldNode]
-    args: dict[str, Any]
+    __slots__ = ("args", "completion", "field_def", "field_nodes", "subplan")
+
+    def __init__(
+        self,
+        field_def: GraphQLField,
+        field_nodes: list[FieldNode],
+        args: dict[str, Any],
+        completion: _Completion,
+    ) -> None:
+        self.field_def = field_def
+        self.field_nodes = field_nodes
+        self.args = args
+        self.completion = completion
+        self.subplan: list[_PlannedField] | None = None
 
 
 class _PlannedField(NamedTuple):
@@ -120,7 +150,9 @@ def _attribute(field_def: GraphQLField, field_details_list: FieldDetailsList) ->
         return None
     assert isinstance(leaf, GraphQLLeafType)
     name = definition.python_name
-    return _Attribute(definition.default_resolver, name, leaf.coerce_output_value, non_null)
+    coerce = leaf.coerce_output_value
+    same = _UNCHANGED.get(coerce, frozenset())
+    return _Attribute(definition.default_resolver, name, coerce, non_null, same)
 
 
 class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -132,7 +164,7 @@ class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # field per return type, so the 1,000 messages of a read share one set (kept
         # alive here, so that its id is not reused while the operation runs).
         self._plans: dict[int, tuple[GroupedFieldSet, list[_PlannedField]]] = {}
-        self._object_types: dict[int, _ObjectType] = {}
+        self._completions: dict[int, _Completion] = {}
         manager = self.middleware_manager
         self._direct = manager is None or not manager.middlewares
 
@@ -171,7 +203,9 @@ class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
         except Exception:  # reported by graphql-core's path, at the field
             return None
-        return _Resolver(field_def, to_nodes(field_details_list), args)
+        return _Resolver(
+            field_def, to_nodes(field_details_list), args, self._completion(field_def.type)
+        )
 
     def _execute_resolver(
         self,
@@ -189,6 +223,27 @@ class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
         info = self.build_resolve_info(field_def, resolver.field_nodes, parent_type, path)
         try:
             result = field_def.resolve(source, info, **resolver.args)  # type: ignore[misc]
+            completion = resolver.completion
+            if (
+                completion.item_type is None
+                and completion.origin is not None
+                and position_context is None
+                and _exactly(result, completion.origin)
+            ):
+                # complete_value's object path, with the sub-plan kept on the resolver
+                assert completion.object_type is not None
+                plan = resolver.subplan
+                if plan is None:
+                    plan = resolver.subplan = self._subplan(
+                        completion.object_type, field_details_list
+                    )
+                if plan is not None:
+                    completed = self._execute_plan(plan, completion.object_type, result, path, None)
+                    if type(completed) is dict:
+                        return completed
+                    return self._await_completed(completed, return_type, field_details_list, path)
+            if result is None and not isinstance(return_type, GraphQLNonNull):
+                return None
             if self.is_awaitable(result):
                 return self.complete_awaitable_value(
                     return_type, field_details_list, info, path, result, position_context
@@ -216,19 +271,35 @@ class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
 
-    def _object_type(self, return_type: GraphQLOutputType) -> _ObjectType:
-        cached = self._object_types.get(id(return_type))
+    def _completion(self, return_type: GraphQLOutputType) -> _Completion:
+        cached = self._completions.get(id(return_type))
         if cached is not None and cached.return_type is return_type:
             return cached
         inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
-        entry = _ObjectType(return_type, None, None)
+        item_type = None
+        if isinstance(inner, GraphQLList):
+            item_type = inner.of_type
+            inner = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        entry = _Completion(return_type, None, None, None)
         if isinstance(inner, GraphQLObjectType):
             definition = (inner.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
             # A type with its own `is_type_of` must be asked; others accept their class.
             if isinstance(definition, StrawberryObjectDefinition) and not definition.is_type_of:
-                entry = _ObjectType(return_type, inner, definition.origin)
-        self._object_types[id(return_type)] = entry
+                entry = _Completion(return_type, inner, definition.origin, item_type)
+        self._completions[id(return_type)] = entry
         return entry
+
+    def _subplan(
+        self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> list[_PlannedField] | None:
+        """The plan of a field's sub-selection on ``object_type``; None when it defers
+        (what ``execute_collected_subfields`` would run then is graphql-core's to run)."""
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            object_type, field_details_list
+        )
+        if new_defer_usages:
+            return None
+        return self._plan(object_type, grouped_field_set)
 
     def complete_value(
         self,
@@ -240,25 +311,93 @@ class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> AwaitableOrValue[Any]:
         """graphql-core's ``complete_value``, going straight to the fields of an object
-        whose class is exactly its type's (and not ``strawberry.cast`` to another)."""
-        entry = self._object_type(return_type)
-        if (
-            entry.origin is not None
-            and type(result) is entry.origin
-            and position_context is None
-            and TYPE_CAST_ATTRIBUTE not in getattr(result, "__dict__", (TYPE_CAST_ATTRIBUTE,))
-        ):
+        whose class is exactly its type's (and not ``strawberry.cast`` to another), and
+        to the fields of each such item of a list."""
+        entry = self._completion(return_type)
+        origin = entry.origin
+        if origin is not None and position_context is None:
             assert entry.object_type is not None
-            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
-                entry.object_type, field_details_list
-            )
-            if not new_defer_usages:  # what `execute_collected_subfields` would run
-                return self.execute_fields(
-                    entry.object_type, result, path, grouped_field_set, position_context
-                )
+            if entry.item_type is None:
+                if _exactly(result, origin):
+                    plan = self._subplan(entry.object_type, field_details_list)
+                    if plan is not None:
+                        return self._execute_plan(plan, entry.object_type, result, path, None)
+            elif type(result) is list and not _has_directives(field_details_list):
+                plan = self._subplan(entry.object_type, field_details_list)
+                if plan is not None:
+                    return self._complete_list(entry, plan, field_details_list, info, path, result)
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
         )
+
+    def _complete_list(
+        self,
+        entry: _Completion,
+        plan: list[_PlannedField],
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo,
+        path: Path,
+        items: list[Any],
+    ) -> AwaitableOrValue[list[Any]]:
+        """graphql-core's ``complete_iterable_value`` (no ``@stream``: the field has no
+        directives), executing the planned fields of items of exactly the item type's
+        class at once; other items (None, awaitables, casts) take graphql-core's path."""
+        item_type, object_type, origin = entry.item_type, entry.object_type, entry.origin
+        assert item_type is not None and object_type is not None and origin is not None
+        is_awaitable = self.is_awaitable
+        completed_results: list[Any] = []
+        append = completed_results.append
+        awaitable_indices: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = Path(path, index, None)
+                if _exactly(item, origin):
+                    try:
+                        completed = self._execute_plan(plan, object_type, item, item_path, None)
+                    except Exception as raw_error:
+                        # Raises again for a non-null item: the list fails, as in graphql-core.
+                        self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                        completed = None
+                    if type(completed) is not dict and is_awaitable(completed):
+                        completed = self._await_completed(
+                            completed, item_type, field_details_list, item_path
+                        )
+                        awaitable_indices.append(index)
+                    append(completed)
+                elif is_awaitable(item):
+                    append(
+                        self.complete_awaitable_list_item_value(
+                            item, item_type, field_details_list, info, item_path, None
+                        )
+                    )
+                    awaitable_indices.append(index)
+                elif self.complete_list_item_value(
+                    item, completed_results, item_type, field_details_list, info, item_path, None
+                ):
+                    awaitable_indices.append(index)
+        except Exception:
+            pending = [completed_results[index] for index in awaitable_indices]
+            if pending:  # as graphql-core does: settle what items started, they may fail
+                self.settle_in_background(pending)
+            raise
+        if not awaitable_indices:
+            return completed_results
+        return self._gather_items(completed_results, awaitable_indices)
+
+    async def _gather_items(
+        self, completed_results: list[Any], awaitable_indices: list[int]
+    ) -> list[Any]:
+        """graphql-core's ``get_completed_results`` of ``complete_iterable_value``."""
+        if len(awaitable_indices) == 1:
+            index = awaitable_indices[0]
+            completed_results[index] = await completed_results[index]
+        else:
+            awaited = await gather_with_cancel(
+                *(completed_results[index] for index in awaitable_indices)
+            )
+            for index, value in zip(awaitable_indices, awaited, strict=True):
+                completed_results[index] = value
+        return completed_results
 
     def execute_fields(
         self,
@@ -269,15 +408,37 @@ class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
         """graphql-core's ``execute_fields``, answering attribute leaf fields directly."""
+        return self._execute_plan(
+            self._plan(parent_type, grouped_field_set),
+            parent_type,
+            source_value,
+            path,
+            position_context,
+        )
+
+    def _execute_plan(
+        self,
+        plan: list[_PlannedField],
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for response_name, field_details_list, attribute, resolver in self._plan(
-                parent_type, grouped_field_set
-            ):
+            for response_name, field_details_list, attribute, resolver in plan:
                 if attribute is not None:
-                    value = _read(attribute, source_value, is_awaitable)
+                    try:
+                        value = attribute.get(source_value, attribute.name)
+                    except Exception:
+                        value = _SLOW
+                    else:
+                        if type(value) in attribute.same:
+                            results[response_name] = value
+                            continue
+                        value = _coerce(attribute, value, is_awaitable)
                     if value is not _SLOW:
                         results[response_name] = value
                         continue
@@ -297,7 +458,7 @@ class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     )
                 if result is not Undefined:
                     results[response_name] = result
-                    if is_awaitable(result):
+                    if type(result) is not dict and is_awaitable(result):
                         awaitable_fields.append(response_name)
         except Exception:
             if awaitable_fields:
@@ -321,12 +482,20 @@ class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return results
 
 
-def _read(attribute: _Attribute, source: Any, is_awaitable: Callable[[Any], bool]) -> Any:
-    """The serialised attribute, or ``_SLOW`` when graphql-core must answer."""
-    try:
-        value = attribute.get(source, attribute.name)
-    except Exception:
-        return _SLOW
+def _exactly(value: Any, origin: type) -> bool:
+    """``value`` is an instance of exactly ``origin``, not ``strawberry.cast`` to another
+    type (which graphql-core's path resolves)."""
+    return type(value) is origin and TYPE_CAST_ATTRIBUTE not in getattr(
+        value, "__dict__", (TYPE_CAST_ATTRIBUTE,)
+    )
+
+
+def _has_directives(field_details_list: FieldDetailsList) -> bool:
+    return any(details.node.directives for details in field_details_list)
+
+
+def _coerce(attribute: _Attribute, value: Any, is_awaitable: Callable[[Any], bool]) -> Any:
+    """The serialised attribute ``value``, or ``_SLOW`` when graphql-core must answer."""
     if value is None:
         return _SLOW if attribute.non_null else None
     if type(value) not in _PLAIN_TYPES and (is_awaitable(value) or isinstance(value, Exception)):
@@ -380,6 +549,13 @@ def _direct_resolver(
     source_names = [p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p]
     info_name = resolver.info_parameter.name if resolver.info_parameter else None
 
+    if takes_self and not source_names and not arguments:
+        # The common shape (``Message.author``, ``Connection.nodes``): one call, no dict.
+        if info_name is None:
+            return _mark(lambda source, info: func(source))
+        if _second_positional(func, info_name):
+            return _mark(lambda source, info: func(source, info_class(info, definition)))
+
     def resolve(source: Any, info: GraphQLResolveInfo, **values: Any) -> Any:
         kwargs = dict.fromkeys(source_names, source)
         for name, value in values.items():
@@ -388,9 +564,23 @@ def _direct_resolver(
             kwargs[info_name] = info_class(_raw_info=info, _field=definition)
         return func(source, **kwargs) if takes_self else func(**kwargs)
 
+    return _mark(resolve)
+
+
+def _mark(resolve: Callable[..., Any]) -> Callable[..., Any]:
     resolve._is_default = False  # type: ignore[attr-defined]  # as Strawberry marks it
     setattr(resolve, DIRECT, True)
     return resolve
+
+
+def _second_positional(func: Callable[..., Any], name: str) -> bool:
+    """``name`` is the parameter after ``self`` and may be passed by position."""
+    parameters = list(inspect.signature(func).parameters.values())
+    return (
+        len(parameters) == 2
+        and parameters[1].name == name
+        and parameters[1].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    )
 
 
 def streamline_resolvers(
