@@ -15,7 +15,7 @@ import binascii
 from collections import defaultdict, namedtuple
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, func, inspect, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -195,13 +195,34 @@ async def fetch_page(
     stmt: Select[Any],
     id_col: InstrumentedAttribute[str],
     args: ConnectionArgs,
+    *,
+    plain: bool = False,
 ) -> Page:
-    """One page of ``stmt`` (a ``select(Model)``) in ID order."""
+    """One page of ``stmt`` (a ``select(Model)``) in ID order.
+
+    ``plain`` reads the rows as records, as :func:`fetch_pages` does.
+    """
     query = stmt.where(*_keyset(id_col, args)).order_by(_order(id_col, args)).limit(args.limit + 1)
     if args.skip:
         query = query.offset(args.skip)
-    rows = list((await session.scalars(query)).all())
+    rows: list[Any]
+    if plain:
+        model = cast("type[Any]", id_col.class_)  # a mapped class, not an alias
+        columns = (attr.class_attribute for attr in inspect(model).column_attrs)
+        rows = await _records(session, model, query.with_only_columns(*columns))
+    else:
+        rows = list((await session.scalars(query)).all())
     return _page(rows, args)
+
+
+async def _records(session: AsyncSession, model: type[Any], query: Select[Any]) -> list[Any]:
+    """The rows of ``query``, which selects ``model``'s column attributes in the mapper's
+    order, as records, read through Core on the session's connection (autoflushed
+    first, as ``session.execute`` would)."""
+    if session.autoflush:
+        await session.flush()
+    connection = await session.connection()
+    return list(map(_record_type(model)._make, (await connection.execute(query)).all()))
 
 
 async def fetch_pages(
@@ -221,9 +242,9 @@ async def fetch_pages(
     names) instead of ORM instances, for pages that are only converted into GraphQL
     types: no identity map or instance state to build, and attributes read about 10x
     faster than an ORM instance's or a ``Row``'s, which matters when a nested read
-    converts 1,000 rows (see bench/bench_nested_read.py). They are read through Core on
-    the session's connection (autoflushed first, as ``session.execute`` would): the ORM
-    would otherwise run each row and column through its per-entity loading in Python.
+    converts 1,000 rows (see bench/bench_nested_read.py). They are read through Core:
+    the ORM would otherwise run each row and column through its per-entity loading in
+    Python.
     ``columns`` (attribute names) narrows a plain read to what the query needs: the
     other attributes of the records are None (the ID and the partition are always read).
     """
@@ -247,7 +268,6 @@ async def fetch_pages(
     window = (inner.c.row_number > args.skip, inner.c.row_number <= args.skip + args.limit + 1)
     rows: Iterable[Any]
     if plain:
-        record = _record_type(model)
         wanted = {attr.key for attr in read}
         query = (
             select(
@@ -259,10 +279,7 @@ async def fetch_pages(
             .where(*window)
             .order_by(inner.c.row_number)
         )
-        if session.autoflush:  # what `session.execute` would do first
-            await session.flush()
-        connection = await session.connection()
-        rows = map(record._make, (await connection.execute(query)).all())
+        rows = await _records(session, model, query)
     else:
         entity = aliased(model, inner)
         query = select(entity).where(*window).order_by(inner.c.row_number)

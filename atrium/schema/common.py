@@ -240,11 +240,13 @@ async def statement_connection(
     before: str | None,
     *,
     descending: bool = False,
+    plain: bool = False,
 ) -> Connection[T]:
-    """One page of ``stmt`` (ordered by ``key``) with a lazily counted total."""
+    """One page of ``stmt`` (ordered by ``key``) with a lazily counted total; ``plain``
+    when ``convert`` reads nothing but columns (see :func:`fetch_pages`)."""
     args = ConnectionArgs.of(first, after, last, before, descending=descending)
     async with info.context.session() as session:
-        page = await fetch_page(session, stmt, key, args)
+        page = await fetch_page(session, stmt, key, args, plain=plain)
 
     async def total() -> int:
         async with info.context.session() as session:

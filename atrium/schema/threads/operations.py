@@ -91,7 +91,16 @@ class ThreadQuery:
         if not include_deleted:
             stmt = stmt.where(model.deleted_at.is_(None))
         return await statement_connection(
-            info, stmt, model.id, Thread.from_model, first, after, last, before, descending=True
+            info,
+            stmt,
+            model.id,
+            Thread.from_model,
+            first,
+            after,
+            last,
+            before,
+            descending=True,
+            plain=True,
         )
 
 
