@@ -24,7 +24,11 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-SQLITE_POOL_SIZE = 4  # connections kept open to a SQLite file
+# Connections kept open to a SQLite file: as many as requests read at once, or each one
+# past it opens and closes its own (an aiosqlite thread, the file, the pragmas): at 8
+# concurrent nested reads a pool of 4 opened a connection for every other request, a
+# sixth of the request's CPU (bench/bench_nested_read.py).
+SQLITE_POOL_SIZE = 10
 READ_ONLY = "atrium_read_only"  # execution option of read-only sessions' connections
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 
@@ -55,10 +59,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         memory = make_url(url).database in (None, "", ":memory:")
         options: dict[str, Any] = {"connect_args": {"timeout": 30}}
         if not memory:
-            # Keep a few connections open: opening one starts an aiosqlite thread and
-            # sets the pragmas, a few ms of CPU per request when every request opened its
-            # own (bench/bench_nested_read.py). No overflow limit, so a busy moment never
-            # waits for a connection.
+            # Keep connections open: opening one starts an aiosqlite thread and sets the
+            # pragmas, a few ms of CPU (bench/bench_nested_read.py). No overflow limit,
+            # so a busy moment never waits for a connection.
             options.update(
                 poolclass=AsyncAdaptedQueuePool, pool_size=SQLITE_POOL_SIZE, max_overflow=-1
             )
