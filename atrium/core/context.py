@@ -220,3 +220,4 @@ class Context:
             await self._session.close()
             self._session = None
         self._after_commit = []
+        self.loaders.release()
