@@ -64,6 +64,7 @@ from graphql.type.scalars import serialize_boolean, serialize_id, serialize_stri
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.types.base_scalars import isoformat as strawberry_isoformat
 from strawberry.types.arguments import StrawberryArgument
 from strawberry.types.base import StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
@@ -72,11 +73,14 @@ from strawberry.types.field import StrawberryField
 # Values that are never awaitable nor exceptions, checked by exact type first.
 _PLAIN_TYPES = frozenset({str, int, float, bool, datetime, date})
 DOCUMENT_CACHE_SIZE = 256
-# graphql-core's serialisers of builtin scalars, and the value types each returns as is.
-_UNCHANGED: dict[Any, frozenset[type]] = {
-    serialize_string: frozenset({str}),
-    serialize_id: frozenset({str}),
-    serialize_boolean: frozenset({bool}),
+# Serialisers of builtin scalars (graphql-core's, Strawberry's for dates), and for the
+# exact value types each serialises without fail, what it comes down to: None for the
+# value itself, else a function of the value that is never None.
+_EXACT: dict[Any, dict[type, Callable[[Any], Any] | None]] = {
+    serialize_string: {str: None},
+    serialize_id: {str: None},
+    serialize_boolean: {bool: None},
+    strawberry_isoformat: {datetime: datetime.isoformat, date: date.isoformat},
 }
 _SLOW: Any = object()  # "take graphql-core's path", distinct from any attribute value
 DIRECT = "_atrium_direct"  # marks the resolvers streamline_resolvers made
@@ -89,7 +93,7 @@ class _Attribute(NamedTuple):
     name: str  # the Python attribute
     coerce: Callable[[Any], Any]  # the leaf type's ``coerce_output_value``
     non_null: bool
-    same: frozenset[type]  # value types that ``coerce`` returns unchanged (str for String)
+    exact: dict[type, Callable[[Any], Any] | None]  # see _EXACT
 
 
 class _Completion(NamedTuple):
@@ -151,8 +155,8 @@ def _attribute(field_def: GraphQLField, field_details_list: FieldDetailsList) ->
     assert isinstance(leaf, GraphQLLeafType)
     name = definition.python_name
     coerce = leaf.coerce_output_value
-    same = _UNCHANGED.get(coerce, frozenset())
-    return _Attribute(definition.default_resolver, name, coerce, non_null, same)
+    exact = _EXACT.get(coerce, {})
+    return _Attribute(definition.default_resolver, name, coerce, non_null, exact)
 
 
 class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -435,8 +439,12 @@ class AtriumExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     except Exception:
                         value = _SLOW
                     else:
-                        if type(value) in attribute.same:
+                        serialise = attribute.exact.get(type(value), _SLOW)
+                        if serialise is None:
                             results[response_name] = value
+                            continue
+                        if serialise is not _SLOW:
+                            results[response_name] = serialise(value)
                             continue
                         value = _coerce(attribute, value, is_awaitable)
                     if value is not _SLOW:

@@ -50,7 +50,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
         The decorator's own path is two Python calls per value (SQLAlchemy's parse of
         the text, then :meth:`process_result_value`); a page of 1,000 messages reads
-        1,000 timestamps. Text ``fromisoformat`` cannot read takes that path still.
+        1,000 timestamps. The stored text is naive UTC, so it is read with its offset
+        appended: ``fromisoformat`` then answers the aware datetime itself, where a
+        ``replace(tzinfo=UTC)`` after it would cost ten times the parse (keyword
+        arguments of a C method). Text it cannot read (one stored with an offset)
+        takes the decorator's path still.
         """
         standard = super().result_processor(dialect, coltype)
         if dialect.name != "sqlite" or standard is None:
@@ -60,12 +64,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: Any) -> datetime | None:
             if value.__class__ is str:
                 try:
-                    parsed = parse(value)
+                    return parse(value + "+00:00")
                 except ValueError:
-                    return cast("datetime | None", standard(value))
-                if parsed.tzinfo is None:
-                    return parsed.replace(tzinfo=UTC)
-                return parsed.astimezone(UTC)
+                    pass
             return cast("datetime | None", standard(value))
 
         return process
