@@ -29,6 +29,9 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 # concurrent nested reads a pool of 4 opened a connection for every other request, a
 # sixth of the request's CPU (bench/bench_nested_read.py).
 SQLITE_POOL_SIZE = 10
+# Statements built per caller (visibility) or per page shape and kept, per builder: a
+# nested read's statements cost more CPU to build than SQLite spends running them.
+STATEMENT_CACHE_SIZE = 256
 READ_ONLY = "atrium_read_only"  # execution option of read-only sessions' connections
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 

@@ -30,10 +30,16 @@ def child_key(
     return (parent, args) if columns is None else (parent, args, columns)
 
 
-async def by_ids(context: Context, stmt: Select[Any], keys: Sequence[str]) -> list[Any]:
-    """Rows of ``stmt`` in the order of ``keys`` (None where missing or hidden)."""
+async def by_ids(
+    context: Context,
+    stmt: Select[Any],
+    keys: Sequence[str],
+    params: dict[str, Any] | None = None,
+) -> list[Any]:
+    """Rows of ``stmt`` (with its bound ``params``) in the order of ``keys`` (None where
+    missing or hidden)."""
     async with context.session() as session:
-        rows = {row.id: row for row in (await session.scalars(stmt)).all()}
+        rows = {row.id: row for row in (await session.scalars(stmt, params)).all()}
     return [rows.get(key) for key in keys]
 
 
@@ -76,6 +82,8 @@ def child_pages(
     into GraphQL types.
     """
 
+    every_row = select(model)  # one object, so that fetch_pages reuses its statements
+
     async def load(context: Context, keys: list[ChildKey]) -> list[Page]:
         groups: dict[tuple[ConnectionArgs, frozenset[str] | None], list[Hashable]] = {}
         for parent, args, *narrowed in keys:
@@ -83,7 +91,7 @@ def child_pages(
         results: dict[ChildKey, Page] = {}
         async with context.session() as session:
             for (args, columns), parents in groups.items():
-                stmt = base(context) if base is not None else select(model)
+                stmt = base(context) if base is not None else every_row
                 pages = await fetch_pages(
                     session, model, stmt, partition, parents, args, plain=plain, columns=columns
                 )

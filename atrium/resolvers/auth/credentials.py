@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, and_, select, update
+from sqlalchemy import Executable, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.auth import ANONYMOUS, CredentialKind, Principal
@@ -76,7 +76,7 @@ async def refresh_principal(session: AsyncSession, principal: Principal) -> Prin
     user who joined an organization sees it.
     """
     if principal.kind is CredentialKind.API_KEY and principal.api_key_id:
-        return await _from_key(session, ApiKey.id == principal.api_key_id, touch=None)
+        return await _from_key(session, _KEY_BY_ID, {"key_id": principal.api_key_id}, touch=None)
     if principal.kind is CredentialKind.ACCESS_TOKEN and principal.user_id:
         return await _from_user(session, principal.user_id)
     return principal
@@ -85,37 +85,42 @@ async def refresh_principal(session: AsyncSession, principal: Principal) -> Prin
 async def _from_api_key(session: AsyncSession, secret: str, write: Write | None) -> Principal:
     return await _from_key(
         session,
-        ApiKey.lookup_prefix == secret[:LOOKUP_PREFIX_LENGTH],
+        _KEY_BY_PREFIX,
+        {"prefix": secret[:LOOKUP_PREFIX_LENGTH]},
         secret=secret,
         touch=write or session.execute,
     )
 
 
+# An API key with its owner's role and its organization's plan, in one statement: every
+# request with a key starts here, so it is built once (and its SQLAlchemy cache key too).
+_KEY_WITH_ROLE = (
+    select(ApiKey, Membership.role, ServiceAccount.role, Organization.plan)
+    .outerjoin(
+        Membership,
+        and_(
+            Membership.organization_id == ApiKey.organization_id,
+            Membership.user_id == ApiKey.user_id,
+        ),
+    )
+    .outerjoin(ServiceAccount, ServiceAccount.id == ApiKey.service_account_id)
+    .outerjoin(Organization, Organization.id == ApiKey.organization_id)
+)
+_KEY_BY_PREFIX = _KEY_WITH_ROLE.where(ApiKey.lookup_prefix == bindparam("prefix"))
+_KEY_BY_ID = _KEY_WITH_ROLE.where(ApiKey.id == bindparam("key_id"))
+
+
 async def _from_key(
     session: AsyncSession,
-    which: ColumnElement[bool],
+    statement: Executable,
+    params: dict[str, str],
     *,
     secret: str | None = None,
     touch: Write | None,
 ) -> Principal:
-    """The principal of the API key ``which`` selects (checked against ``secret`` when
-    given), read with its owner's role and its organization's plan in one statement:
-    every request with a key starts here."""
-    row = (
-        await session.execute(
-            select(ApiKey, Membership.role, ServiceAccount.role, Organization.plan)
-            .outerjoin(
-                Membership,
-                and_(
-                    Membership.organization_id == ApiKey.organization_id,
-                    Membership.user_id == ApiKey.user_id,
-                ),
-            )
-            .outerjoin(ServiceAccount, ServiceAccount.id == ApiKey.service_account_id)
-            .outerjoin(Organization, Organization.id == ApiKey.organization_id)
-            .where(which)
-        )
-    ).first()
+    """The principal of the API key ``statement`` selects with ``params`` (checked
+    against ``secret`` when given)."""
+    row = (await session.execute(statement, params)).first()
     if row is None or (
         secret is not None and not constant_time_equals(row[0].key_hash, sha256(secret))
     ):

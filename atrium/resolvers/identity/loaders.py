@@ -7,12 +7,14 @@ never leak a row of another organization.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.context import Context
+from atrium.core.db import STATEMENT_CACHE_SIZE
 from atrium.core.policy import Action
 from atrium.models.identity import (
     ApiKey,
@@ -34,19 +36,24 @@ async def organizations_by_id(context: Context, keys: list[str]) -> list[Organiz
     return await by_ids(context, stmt, keys)
 
 
-def _visible_users(context: Context, keys: Sequence[str]) -> Select[Any]:
-    """Users the caller shares an organization with (and the caller)."""
-    shared = select(Membership.user_id).where(
-        Membership.organization_id.in_(visible_org_ids(context))
-    )
+def _visible_users(context: Context) -> Select[Any]:
+    """Users with the IDs of the ``keys`` parameter whom the caller shares an organization
+    with (and the caller), built once per caller (see ``threads.visibility``)."""
+    return _users_visible_to(tuple(visible_org_ids(context)), context.principal.user_id)
+
+
+@lru_cache(maxsize=STATEMENT_CACHE_SIZE)
+def _users_visible_to(organization_ids: tuple[str, ...], user_id: str | None) -> Select[Any]:
+    shared = select(Membership.user_id).where(Membership.organization_id.in_(organization_ids))
     return select(User).where(
-        User.id.in_(keys), or_(User.id == context.principal.user_id, User.id.in_(shared))
+        User.id.in_(bindparam("keys", expanding=True)),
+        or_(User.id == user_id, User.id.in_(shared)),
     )
 
 
 async def users_by_id(context: Context, keys: list[str]) -> list[User | None]:
     """Users the caller shares an organization with (and the caller)."""
-    return await by_ids(context, _visible_users(context, keys), keys)
+    return await by_ids(context, _visible_users(context), keys, {"keys": keys})
 
 
 async def _prime_users(context: Context, session: AsyncSession, rows: Sequence[Any]) -> None:
@@ -59,7 +66,7 @@ async def _prime_users(context: Context, session: AsyncSession, rows: Sequence[A
     if not user_ids:
         return
     loader = context.loaders.get(users_by_id)
-    for user in (await session.scalars(_visible_users(context, user_ids))).all():
+    for user in (await session.scalars(_visible_users(context), {"keys": user_ids})).all():
         loader.prime(user.id, user)
 
 

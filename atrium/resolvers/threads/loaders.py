@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from atrium.core.context import Context
 from atrium.core.pagination import Page
 from atrium.models.threads import Message, Thread
 from atrium.resolvers.identity.loaders import users_by_id
-from atrium.resolvers.loading import by_ids, child_counts, child_pages, visible_org_ids
-from atrium.resolvers.threads.visibility import visible_threads
+from atrium.resolvers.loading import by_ids, child_counts, child_pages
+from atrium.resolvers.threads.visibility import visible_messages, visible_threads
 
 
 async def threads_by_id(context: Context, keys: list[str]) -> list[Thread | None]:
@@ -21,18 +21,11 @@ async def threads_by_id(context: Context, keys: list[str]) -> list[Thread | None
     )
 
 
-def _visible_messages(context: Context) -> Select[Any]:
-    return select(Message).where(
-        Message.organization_id.in_(visible_org_ids(context)),
-        Message.thread_id.in_(select(Thread.id).where(visible_threads(context))),
-    )
-
-
 async def messages_by_id(context: Context, keys: list[str]) -> list[Message | None]:
-    return await by_ids(context, _visible_messages(context).where(Message.id.in_(keys)), keys)
+    return await by_ids(context, visible_messages(context).where(Message.id.in_(keys)), keys)
 
 
-messages_by_thread = child_pages(Message, Message.thread_id, _visible_messages, plain=True)
+messages_by_thread = child_pages(Message, Message.thread_id, visible_messages, plain=True)
 
 
 async def messages_with_authors_by_thread(context: Context, keys: list[Any]) -> list[Page]:
@@ -49,7 +42,7 @@ async def messages_with_authors_by_thread(context: Context, keys: list[Any]) -> 
     return list(pages)
 
 
-message_counts = child_counts(Message, Message.thread_id, _visible_messages)
+message_counts = child_counts(Message, Message.thread_id, visible_messages)
 
 
 async def queue_positions_by_message(context: Context, keys: list[str]) -> list[int | None]:
@@ -58,7 +51,7 @@ async def queue_positions_by_message(context: Context, keys: list[str]) -> list[
 
     async with context.session() as session:
         rows = list(
-            (await session.scalars(_visible_messages(context).where(Message.id.in_(keys)))).all()
+            (await session.scalars(visible_messages(context).where(Message.id.in_(keys)))).all()
         )
         positions = await queue_positions(session, rows)
     return [positions.get(key) for key in keys]
