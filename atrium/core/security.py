@@ -23,7 +23,10 @@ ALGORITHM = "HS256"
 ISSUER = "atrium"
 _hasher = PasswordHasher()
 # A valid hash to verify against when the user does not exist, so timing does not tell.
-_dummy_hash = _hasher.hash("atrium-dummy-password")
+# Made on first use, not at import: hashing takes Argon2's whole memory cost (64 MiB by
+# default) and ~140 ms, which every process (the server, each CLI command) paid at start
+# and which stayed in the server's peak memory (bench/bench_nested_read.py).
+_dummy_hash: str | None = None
 
 
 def configure_password_hashing(time_cost: int, memory_kib: int) -> None:
@@ -37,7 +40,7 @@ def configure_password_hashing(time_cost: int, memory_kib: int) -> None:
     if (_hasher.time_cost, _hasher.memory_cost) == (time_cost, memory_kib):
         return
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
-    _dummy_hash = _hasher.hash("atrium-dummy-password")
+    _dummy_hash = None
 
 
 def hash_password(password: str) -> str:
@@ -46,9 +49,16 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     try:
-        return _hasher.verify(password_hash or _dummy_hash, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("atrium-dummy-password")
+    return _dummy_hash
 
 
 def new_secret(nbytes: int = 32) -> str:
