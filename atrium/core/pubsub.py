@@ -29,7 +29,6 @@ from urllib.parse import urlparse
 import orjson
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
-from broadcaster._backends.redis import RedisBackend
 from ulid import ULID
 
 logger = logging.getLogger("atrium.pubsub")
@@ -79,33 +78,6 @@ class Event:
 
 class _BackendFailed(Exception):
     """The backend's connection broke; the supervisor reconnects."""
-
-
-class _ResilientRedisBackend(RedisBackend):
-    """broadcaster's Redis backend, made to report a broken connection instead of hanging.
-
-    Also fixes a race in broadcaster 0.3.1: it wakes its listener *before* the SUBSCRIBE
-    completes, redis-py's ``listen()`` then sees no subscription and returns, and the
-    listener sleeps forever. Here the listener is woken after subscribing.
-    """
-
-    async def subscribe(self, channel: str) -> None:
-        await self._pubsub.subscribe(channel)
-        self._ready.set()
-
-    async def _pubsub_listener(self) -> None:
-        try:
-            await super()._pubsub_listener()
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # connection lost, server restarted, …
-            await self._queue.put(_Failure(error))  # type: ignore[arg-type]
-
-    async def next_published(self) -> Any:
-        item = await self._queue.get()
-        if isinstance(item, _Failure):
-            raise _BackendFailed(str(item.error)) from item.error
-        return item
 
 
 @dataclass
@@ -164,7 +136,11 @@ class EventBus:
     def _make_backend(self) -> BroadcastBackend:
         scheme = urlparse(self.url).scheme
         if scheme in ("redis", "rediss"):
-            return _ResilientRedisBackend(self.url)
+            # Imported when used: redis-py is ~9 MB of memory a process on the embedded
+            # default (memory://) would hold for nothing.
+            from atrium.core.pubsub_redis import ResilientRedisBackend
+
+            return ResilientRedisBackend(self.url)
         if scheme == "memory":
             return MemoryBackend(self.url)
         raise ValueError(f"Unsupported event bus URL {self.url!r} (memory:// or redis://)")

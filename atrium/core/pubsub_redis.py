@@ -1,0 +1,37 @@
+"""The event bus's Redis backend, imported only when the bus URL is ``redis://``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from broadcaster._backends.redis import RedisBackend
+
+from atrium.core.pubsub import _BackendFailed, _Failure
+
+
+class ResilientRedisBackend(RedisBackend):
+    """broadcaster's Redis backend, made to report a broken connection instead of hanging.
+
+    Also fixes a race in broadcaster 0.3.1: it wakes its listener *before* the SUBSCRIBE
+    completes, redis-py's ``listen()`` then sees no subscription and returns, and the
+    listener sleeps forever. Here the listener is woken after subscribing.
+    """
+
+    async def subscribe(self, channel: str) -> None:
+        await self._pubsub.subscribe(channel)
+        self._ready.set()
+
+    async def _pubsub_listener(self) -> None:
+        try:
+            await super()._pubsub_listener()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # connection lost, server restarted, …
+            await self._queue.put(_Failure(error))  # type: ignore[arg-type]
+
+    async def next_published(self) -> Any:
+        item = await self._queue.get()
+        if isinstance(item, _Failure):
+            raise _BackendFailed(str(item.error)) from item.error
+        return item
