@@ -66,6 +66,9 @@ class Context:
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
         self._after_commit: list[AfterCommit] = []
+        # What resolvers derived from the query's selection, by field nodes (see
+        # ``schema.common``): the same for every item of a list.
+        self.selection_memo: dict[Any, tuple[Any, Any]] = {}
 
     @classmethod
     def for_job(cls, job: JobContext) -> Context:

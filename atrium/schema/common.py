@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, cast
 
@@ -143,7 +143,22 @@ def _item_fields(info: AtriumInfo) -> Iterator[FieldNode]:
 
 def selects_item_field(info: AtriumInfo, name: str) -> bool:
     """Does this connection field ask for ``name`` on its items?"""
-    return any(field.name.value == name for field in _item_fields(info))
+    return _per_selection(
+        info, ("selects", name), lambda: any(f.name.value == name for f in _item_fields(info))
+    )
+
+
+def _per_selection(info: AtriumInfo, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` once per request and field selection: the 50 threads of a page share
+    their ``messages`` field's nodes, so its selection is walked once, not 50 times."""
+    nodes = info._raw_info.field_nodes
+    memo = info.context.selection_memo
+    entry = memo.get((key, id(nodes)))
+    if entry is not None and entry[0] is nodes:
+        return cast("T", entry[1])
+    value = compute()
+    memo[(key, id(nodes))] = (nodes, value)  # the nodes kept alive: their id is the key
+    return value
 
 
 COLUMNS = "atrium.columns"
@@ -164,6 +179,10 @@ def selected_columns(info: AtriumInfo, item_type: str) -> frozenset[str] | None:
     :func:`reads` metadata names, and one without that metadata may read anything, so
     it asks for every column. The row's ID (its cursor) is always read.
     """
+    return _per_selection(info, ("columns", item_type), lambda: _columns(info, item_type))
+
+
+def _columns(info: AtriumInfo, item_type: str) -> frozenset[str] | None:
     graphql_type = info._raw_info.schema.type_map[item_type]
     assert isinstance(graphql_type, GraphQLObjectType)
     columns = {"id"}
