@@ -23,6 +23,7 @@ from atrium.schema.common import (
     Node,
     child_connection,
     reads,
+    record_converter,
     resolve_later,
     selected_columns,
     selects_item_field,
@@ -201,13 +202,16 @@ class Thread(Node):
             self.id,
             loaders.messages_with_authors_by_thread if with_authors else loaders.messages_by_thread,
             loaders.message_counts,
-            Message.from_model,
+            message_from_record,
             first,
             after,
             last,
             before,
             columns=selected_columns(info, "Message"),
         )
+
+
+message_from_record = record_converter(Message)
 
 
 async def load_thread(info: AtriumInfo, thread_id: str | None) -> Thread | None:
