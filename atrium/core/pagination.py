@@ -15,6 +15,7 @@ import binascii
 from collections import defaultdict, namedtuple
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple, cast
 from weakref import WeakKeyDictionary
 
@@ -22,6 +23,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from atrium.core.db import STATEMENT_CACHE_SIZE
 from atrium.core.errors import BadUserInput
 
 DEFAULT_PAGE_SIZE = 20
@@ -161,19 +163,35 @@ class Page:
         return encode_cursor(self.ids[-1]) if self.ids else None
 
 
-def _keyset(id_col: InstrumentedAttribute[str], args: ConnectionArgs) -> list[ColumnElement[bool]]:
-    """Conditions for after/before, in the connection's (possibly descending) order."""
+class _Shape(NamedTuple):
+    """What the statement of a page depends on, besides its values."""
+
+    descending: bool
+    backwards: bool
+    after: bool
+    before: bool
+
+    @classmethod
+    def of(cls, args: ConnectionArgs) -> _Shape:
+        return cls(args.descending, args.backwards, args.after is not None, args.before is not None)
+
+
+def _keyset(
+    id_col: InstrumentedAttribute[str], descending: bool, after: Any, before: Any
+) -> list[ColumnElement[bool]]:
+    """Conditions for after/before (values or bound parameters; None: no bound), in the
+    connection's (possibly descending) order."""
     conditions: list[ColumnElement[bool]] = []
-    if args.after is not None:
-        conditions.append(id_col < args.after if args.descending else id_col > args.after)
-    if args.before is not None:
-        conditions.append(id_col > args.before if args.descending else id_col < args.before)
+    if after is not None:
+        conditions.append(id_col < after if descending else id_col > after)
+    if before is not None:
+        conditions.append(id_col > before if descending else id_col < before)
     return conditions
 
 
-def _order(id_col: InstrumentedAttribute[str], args: ConnectionArgs) -> ColumnElement[Any]:
+def _order(id_col: InstrumentedAttribute[str], shape: _Shape) -> ColumnElement[Any]:
     # Walking backwards (``last``) reads the order reversed, then flips the page.
-    descending = args.descending != args.backwards
+    descending = shape.descending != shape.backwards
     return id_col.desc() if descending else id_col.asc()
 
 
@@ -203,7 +221,8 @@ async def fetch_page(
 
     ``plain`` reads the rows as records, as :func:`fetch_pages` does.
     """
-    query = stmt.where(*_keyset(id_col, args)).order_by(_order(id_col, args)).limit(args.limit + 1)
+    keyset = _keyset(id_col, args.descending, args.after, args.before)
+    query = stmt.where(*keyset).order_by(_order(id_col, _Shape.of(args))).limit(args.limit + 1)
     if args.skip:
         query = query.offset(args.skip)
     rows: list[Any]
@@ -220,7 +239,7 @@ async def _records(
     session: AsyncSession,
     model: type[Any],
     query: Select[Any],
-    names: list[str] | None = None,
+    names: tuple[str, ...] | None = None,
     params: dict[str, Any] | None = None,
 ) -> list[Any]:
     """The rows of ``query``, which selects ``model``'s column attributes ``names`` (all,
@@ -229,7 +248,7 @@ async def _records(
     if session.autoflush:
         await session.flush()
     connection = await session.connection()
-    record = _record_type(model, names)
+    record = _record_type(cast("Any", model), names)  # lru_cache types its keys Hashable
     return list(map(record._make, (await connection.execute(query, params)).all()))
 
 
@@ -281,26 +300,14 @@ async def fetch_pages(
     return {parent: _page(grouped.get(parent, []), args) for parent in parents}
 
 
-class _Shape(NamedTuple):
-    """What the statement of a page depends on, besides its values."""
-
-    descending: bool
-    backwards: bool
-    after: bool
-    before: bool
-
-    @classmethod
-    def of(cls, args: ConnectionArgs) -> _Shape:
-        return cls(args.descending, args.backwards, args.after is not None, args.before is not None)
-
-
 class _Window(NamedTuple):
     query: Select[Any]
-    names: list[str]  # the attributes its rows hold, in order
+    names: tuple[str, ...]  # the attributes its rows hold, in order
 
 
 # Per base statement object: its windowed statements by shape. A visibility statement
 # kept per caller keeps its windows; one built for a single call takes them along.
+_WINDOWS_PER_STATEMENT = 32
 _WINDOWS: WeakKeyDictionary[Select[Any], dict[tuple[Any, ...], _Window]] = WeakKeyDictionary()
 
 
@@ -327,9 +334,7 @@ def _window(
         return window
     id_col: InstrumentedAttribute[str] = model.id
     partition_col: InstrumentedAttribute[Any] = getattr(model, partition)
-    descending = shape.descending != shape.backwards  # `last` reads backwards, then flips
-    order = id_col.desc() if descending else id_col.asc()
-    row_number = func.row_number().over(partition_by=partition_col, order_by=order)
+    row_number = func.row_number().over(partition_by=partition_col, order_by=_order(id_col, shape))
     attrs = inspect(model).column_attrs
     read = [
         attr
@@ -338,16 +343,14 @@ def _window(
     ]
     if columns is not None:
         stmt = stmt.with_only_columns(*(attr.class_attribute for attr in read))
-    conditions: list[ColumnElement[bool]] = [
-        partition_col.in_(bindparam("page_parents", expanding=True))
-    ]
-    if shape.after:
-        after: Any = bindparam("page_after")
-        conditions.append(id_col < after if shape.descending else id_col > after)
-    if shape.before:
-        before: Any = bindparam("page_before")
-        conditions.append(id_col > before if shape.descending else id_col < before)
-    inner = stmt.add_columns(row_number.label("row_number")).where(*conditions).subquery()
+    keyset = _keyset(
+        id_col,
+        shape.descending,
+        bindparam("page_after") if shape.after else None,
+        bindparam("page_before") if shape.before else None,
+    )
+    parents = partition_col.in_(bindparam("page_parents", expanding=True))
+    inner = stmt.add_columns(row_number.label("row_number")).where(parents, *keyset).subquery()
     bounds = (
         inner.c.row_number > bindparam("page_skip"),
         inner.c.row_number <= bindparam("page_end"),
@@ -357,30 +360,25 @@ def _window(
     else:
         selected = [aliased(model, inner)]
     query = select(*selected).where(*bounds).order_by(inner.c.row_number)
-    window = windows[key] = _Window(query, [attr.key for attr in read])
+    if len(windows) >= _WINDOWS_PER_STATEMENT:
+        del windows[next(iter(windows))]  # the oldest: bounded, whatever columns queries ask
+    window = windows[key] = _Window(query, tuple(attr.key for attr in read))
     return window
 
 
-_RECORD_TYPES: dict[tuple[type[Any], tuple[str, ...] | None], Any] = {}
-
-
-def _record_type(model: type[Any], names: list[str] | None = None) -> Any:
+@lru_cache(maxsize=STATEMENT_CACHE_SIZE)  # bounded: a query may select any set of columns
+def _record_type(model: Any, names: tuple[str, ...] | None = None) -> Any:
     """A named tuple type of ``model``'s column attributes ``names`` (all by default,
     in the mapper's order) whose other column attributes read None.
 
     A narrowed read selects only the columns it needs: fewer values for SQLite to copy
     and SQLAlchemy to process per row than selecting NULL for the others.
     """
-    key = (model, tuple(names) if names is not None else None)
-    record = _RECORD_TYPES.get(key)
-    if record is None:
-        every = [attr.key for attr in inspect(model).column_attrs]
-        fields = names if names is not None else every
-        base = namedtuple(f"{model.__name__}Record", fields)  # type: ignore[misc]
-        missing = dict.fromkeys((name for name in every if name not in fields), None)
-        record = type(base.__name__, (base,), {"__slots__": (), **missing})
-        _RECORD_TYPES[key] = record
-    return record
+    every = [attr.key for attr in inspect(model).column_attrs]
+    fields = names if names is not None else every
+    base = namedtuple(f"{model.__name__}Record", fields)  # type: ignore[misc]
+    missing = dict.fromkeys((name for name in every if name not in fields), None)
+    return type(base.__name__, (base,), {"__slots__": (), **missing})
 
 
 async def count_by(

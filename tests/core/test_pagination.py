@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from itertools import combinations
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -43,3 +44,15 @@ def test_the_statements_go_with_their_base_statement() -> None:
     gc.collect()
     # then so are its page statements
     assert len(pagination._WINDOWS) == held - 1
+
+
+def test_a_base_statement_keeps_a_bounded_number_of_page_statements() -> None:
+    # given a base statement, and pages asking for ever other sets of columns
+    base = select(Message)
+    names = ["role", "content", "parts", "status", "model", "error", "created_at"]
+    column_sets = [frozenset(c) for c in combinations(names, 3)]  # 35 of them
+    assert len(column_sets) > pagination._WINDOWS_PER_STATEMENT
+    for columns in column_sets:
+        _window(Message, base, "thread_id", _Shape.of(ConnectionArgs.of(first=2)), True, columns)
+    # then it keeps no more than its bound of them
+    assert len(pagination._WINDOWS[base]) == pagination._WINDOWS_PER_STATEMENT
