@@ -76,15 +76,6 @@ class Event:
         )
 
 
-class _BackendFailed(Exception):
-    """The backend's connection broke; the supervisor reconnects."""
-
-
-@dataclass
-class _Failure:
-    error: Exception
-
-
 class Subscription:
     """A bounded queue of events for one subscriber; oldest dropped on overflow."""
 

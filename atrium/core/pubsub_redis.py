@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from broadcaster._backends.redis import RedisBackend
 
-from atrium.core.pubsub import _BackendFailed, _Failure
+
+class BackendFailed(Exception):
+    """The backend's connection broke; the event bus's supervisor reconnects."""
+
+
+@dataclass
+class BackendFailure:
+    """What the listener queues when its connection broke, for the reader to raise."""
+
+    error: Exception
 
 
 class ResilientRedisBackend(RedisBackend):
@@ -28,10 +38,10 @@ class ResilientRedisBackend(RedisBackend):
         except asyncio.CancelledError:
             raise
         except Exception as error:  # connection lost, server restarted, …
-            await self._queue.put(_Failure(error))  # type: ignore[arg-type]
+            await self._queue.put(BackendFailure(error))  # type: ignore[arg-type]
 
     async def next_published(self) -> Any:
         item = await self._queue.get()
-        if isinstance(item, _Failure):
-            raise _BackendFailed(str(item.error)) from item.error
+        if isinstance(item, BackendFailure):
+            raise BackendFailed(str(item.error)) from item.error
         return item
