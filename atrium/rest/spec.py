@@ -127,7 +127,9 @@ def load_specs(schema: GraphQLSchema, directory: Path = OPERATIONS_DIR) -> list[
             problems.append(f"{file.name}: no product named {name!r}")
             continue
         try:
-            document = parse(file.read_text())
+            # no_location: every node's location holds the file's whole token chain, and
+            # the specs keep their operations for the life of the process
+            document = parse(file.read_text(), no_location=True)
         except GraphQLSyntaxError as error:
             problems.append(f"{file.name}: {error.message}")
             continue
@@ -138,7 +140,7 @@ def load_specs(schema: GraphQLSchema, directory: Path = OPERATIONS_DIR) -> list[
             continue
         for definition in document.definitions:
             if isinstance(definition, OperationDefinitionNode):
-                spec = _spec(extended, product, file.name, definition, fragments, problems)
+                spec = _spec(schema, extended, product, file.name, definition, fragments, problems)
                 if spec is not None:
                     specs.append(spec)
     seen: dict[tuple[str, str], str] = {}
@@ -156,6 +158,7 @@ def load_specs(schema: GraphQLSchema, directory: Path = OPERATIONS_DIR) -> list[
 
 def _spec(
     schema: GraphQLSchema,
+    extended: GraphQLSchema,
     product: Product,
     filename: str,
     operation: OperationDefinitionNode,
@@ -168,7 +171,9 @@ def _spec(
     if len(directives) != 1 or operation.name is None:
         problems.append(f"{where}: every operation needs a name and exactly one @rest")
         return None
-    args = _arguments(schema, directives[0])
+    # Only `@rest`'s arguments come from the extended schema: a spec keeps its variables'
+    # types, and the extended schema (a full copy, about 7 MB) must not outlive loading.
+    args = _arguments(extended, directives[0])
     method = str(args["method"])
     path = _PATH_PARAM.sub(lambda m: "{" + (m.group(1) or m.group(2)) + "}", args["path"])
     variables: dict[str, GraphQLInputType] = {}

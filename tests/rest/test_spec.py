@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from graphql import get_named_type
 
 from atrium.core.config import Settings
 from atrium.rest.spec import RestSpecError, load_specs
@@ -22,6 +23,18 @@ def test_the_shipped_operations_validate() -> None:
     specs = load_specs(SCHEMA)
     assert specs, "no REST operations were loaded"
     assert all(spec.full_path.startswith(f"/rest/{spec.product.name}/") for spec in specs)
+
+
+def test_specs_hold_the_served_schemas_types_not_the_extended_copy() -> None:
+    # given the specs loaded (validation extends a copy of the schema with @rest)
+    specs = load_specs(SCHEMA)
+
+    # then every variable's type is the served schema's own, so the copy is freed
+    types = [get_named_type(t) for spec in specs for t in spec.variables.values()]
+    assert types
+    assert all(SCHEMA.get_type(t.name) is t for t in types)
+    # and the operations carry no locations (each would hold its file's token chain)
+    assert all(spec.operation.loc is None for spec in specs)
 
 
 def test_an_operation_that_no_longer_validates_stops_start_up(tmp_path: Path) -> None:
