@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     workflow_output_limit: int = 262_144  # characters of a node's output kept
     routine_tick_seconds: float = 15.0  # how often schedules are checked
 
+    # glibc malloc arenas of the process (atrium.core.malloc); 0 leaves glibc's default
+    malloc_arena_max: int = 2
+
     log_level: str = "INFO"
     log_json: bool = True
 
