@@ -16,9 +16,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -37,6 +36,9 @@ from atrium.resolvers.llm.runtime import LlmRuntime, llm_runtime
 from atrium.resolvers.llm.usage import CallRecord
 from atrium.web.request import credential_of
 from atrium.web.state import AppState
+
+if TYPE_CHECKING:
+    import httpx  # imported where a call goes upstream: with its CLI (rich, pygments) 4 MB
 
 logger = logging.getLogger("atrium.llm")
 JSON = "application/json"
@@ -101,6 +103,8 @@ async def chat_completions(request: Request) -> Response:
 def _upstream_failure(
     runtime: LlmRuntime, admission: Admission, call: CallRecord, error: httpx.HTTPError
 ) -> Response:
+    import httpx
+
     timeout = isinstance(error, httpx.TimeoutException)
     call.status = 504 if timeout else 502
     call.error = f"{type(error).__name__}: {error}"
@@ -119,6 +123,8 @@ def _upstream_failure(
 async def _whole(
     runtime: LlmRuntime, admission: Admission, raw: bytes, body: dict[str, Any], call: CallRecord
 ) -> Response:
+    import httpx
+
     content = raw if body.get("model") == admission.model else _with(body, model=admission.model)
     url, headers = upstream_request(admission.proxy)
     try:
@@ -156,6 +162,8 @@ def _with(body: dict[str, Any], **changes: Any) -> bytes:
 async def _stream(
     runtime: LlmRuntime, admission: Admission, raw: bytes, body: dict[str, Any], call: CallRecord
 ) -> Response:
+    import httpx
+
     options = body.get("stream_options")
     options = options if isinstance(options, dict) else {}
     if body.get("model") == admission.model and options.get("include_usage") is True:

@@ -22,16 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import httpx
-
 from atrium.engines.llm import Clock, LimitInterval, LimitRule, system_clock
 from atrium.resolvers.llm.ledger import UsageLedger
 
 if TYPE_CHECKING:
+    import httpx
+
     from atrium.resolvers.llm.recorder import UsageRecorder
 
 CACHE_SECONDS = 5.0
-UPSTREAM_TIMEOUT = httpx.Timeout(connect=10.0, read=300.0, write=60.0, pool=10.0)
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -113,8 +112,10 @@ class LlmRuntime:
     def http(self) -> httpx.AsyncClient:
         """One pooled client for every upstream: no TCP or TLS handshake per call."""
         if self._http is None or self._http.is_closed:
+            import httpx  # on first use: with its command line (rich, pygments), 4 MB
+
             self._http = httpx.AsyncClient(
-                timeout=UPSTREAM_TIMEOUT,
+                timeout=httpx.Timeout(connect=10.0, read=300.0, write=60.0, pool=10.0),
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
                 follow_redirects=False,
             )

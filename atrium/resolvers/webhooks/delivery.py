@@ -6,7 +6,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -122,6 +121,8 @@ async def deliver(job: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     status: int | None = None
     error: str | None = None
     response_text: str | None = None
+    import httpx  # here, not at start-up: with its command line (rich, pygments), 4 MB
+
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
             response = await client.post(url, content=body, headers=headers)
