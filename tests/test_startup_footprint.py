@@ -7,8 +7,17 @@ import sys
 
 # The LLM proxy's upstream calls and webhook deliveries (httpx, whose import also loads
 # its command line: rich, pygments), OpenAI-compatible agent replies (openai), MCP
-# installs and gateways (mcp) and the Redis event bus (redis).
-LOADED_ON_FIRST_USE = ("httpx", "rich", "pygments", "openai", "mcp", "redis")
+# installs and gateways (mcp), the Redis event bus (redis) and, serving SQLite,
+# PostgreSQL's dialect (which imports the modules of all its drivers).
+LOADED_ON_FIRST_USE = (
+    "httpx",
+    "rich",
+    "pygments",
+    "openai",
+    "mcp",
+    "redis",
+    "sqlalchemy.dialects.postgresql",
+)
 
 
 def test_creating_the_app_leaves_first_use_libraries_unimported() -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
+from importlib import import_module
 from typing import Any
 
 import orjson
@@ -53,6 +55,16 @@ def json_loads(text: str | bytes) -> Any:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text)
+
+
+@cache
+def dialect_insert(dialect: str) -> Any:
+    """The ``insert`` with ``ON CONFLICT`` of ``dialect`` ("postgresql", else SQLite's).
+
+    Imported on first use: PostgreSQL's dialect package imports the modules of all its
+    drivers, 2 MB that a process serving SQLite does not need."""
+    name = "postgresql" if dialect == "postgresql" else "sqlite"
+    return import_module(f"sqlalchemy.dialects.{name}").insert
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

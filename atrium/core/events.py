@@ -10,18 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from atrium.core.db import dialect_insert
 from atrium.core.pubsub import Event
 from atrium.models.events import EventRecord, TopicSequence
 
 
 async def next_sequence(session: AsyncSession, topic: str) -> int:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    module: Any = postgresql if dialect == "postgresql" else sqlite
+    upsert = dialect_insert(session.bind.dialect.name if session.bind else "sqlite")
     stmt = (
-        module.insert(TopicSequence)
+        upsert(TopicSequence)
         .values(topic=topic, value=1)
         .on_conflict_do_update(
             index_elements=[TopicSequence.topic], set_={"value": TopicSequence.value + 1}

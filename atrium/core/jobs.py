@@ -32,10 +32,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from atrium.core.db import Database
+from atrium.core.db import Database, dialect_insert
 from atrium.models.jobs import Job, JobStatus
 
 logger = logging.getLogger("atrium.jobs")
@@ -129,11 +128,11 @@ async def enqueue_periodic(db: Database, now: datetime | None = None) -> list[st
                 "updated_at": now,
             }
         )
-    dialect_insert = sqlite.insert if db.is_sqlite else postgresql.insert
+    upsert = dialect_insert("sqlite" if db.is_sqlite else "postgresql")
     async with db.sessionmaker() as session:
         inserted = (
             await session.scalars(
-                dialect_insert(Job)
+                upsert(Job)
                 .values(rows)
                 .on_conflict_do_nothing(index_elements=["id"])
                 .returning(Job.id)

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from atrium.core.db import dialect_insert
 from atrium.core.ids import new_id
 from atrium.engines.llm import Window, crossed, window_at
 from atrium.models.llm import UsageLimitCounter
@@ -167,10 +167,9 @@ async def add_usage(
     session: AsyncSession, item: CachedLimit, window: Window, amount: float, now: datetime
 ) -> float:
     """Add ``amount`` to ``item``'s counter for ``window``; the new total."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    module: Any = postgresql if dialect == "postgresql" else sqlite
+    upsert = dialect_insert(session.bind.dialect.name if session.bind else "sqlite")
     stmt = (
-        module.insert(UsageLimitCounter)
+        upsert(UsageLimitCounter)
         .values(
             id=new_id("ulc"),
             limit_id=item.rule.id,
