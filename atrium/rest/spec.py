@@ -3,8 +3,8 @@
 Each operation carries ``@rest(method:, path:, status:, unwrap:, list:, body:, errors:,
 merge:)``; ``merge`` flattens a payload whose object and one-time secret a seed returns
 as one JSON object (Archestra's new API key is ``{id, name, …, key}``).
-At start-up every operation is validated against the live schema (extended with the
-directive's definition); a route whose operation no longer validates is a
+At start-up every operation is validated against the live schema with the directive's
+definition added; a route whose operation no longer validates is a
 :class:`RestSpecError`, which stops the application from starting and fails the tests.
 """
 
@@ -115,8 +115,24 @@ def _arguments(schema: GraphQLSchema, node: DirectiveNode) -> dict[str, Any]:
     return get_argument_values(directive, node)
 
 
+def _with_rest(schema: GraphQLSchema) -> GraphQLSchema:
+    """``schema`` knowing ``@rest``, made of the same type objects.
+
+    ``extend_schema`` would rebuild every type, a copy of about 7 MB at start-up; this
+    shares them, so a spec's variable types are the served schema's own."""
+    rest = extend_schema(GraphQLSchema(), parse(DIRECTIVE_SDL)).get_directive("rest")
+    assert rest is not None
+    return GraphQLSchema(
+        query=schema.query_type,
+        mutation=schema.mutation_type,
+        subscription=schema.subscription_type,
+        types=tuple(schema.type_map.values()),
+        directives=(*schema.directives, rest),
+    )
+
+
 def load_specs(schema: GraphQLSchema, directory: Path = OPERATIONS_DIR) -> list[RouteSpec]:
-    extended = extend_schema(schema, parse(DIRECTIVE_SDL))
+    extended = _with_rest(schema)
     problems: list[str] = []
     specs: list[RouteSpec] = []
     for file in sorted(directory.glob("*.graphql")):
@@ -140,7 +156,7 @@ def load_specs(schema: GraphQLSchema, directory: Path = OPERATIONS_DIR) -> list[
             continue
         for definition in document.definitions:
             if isinstance(definition, OperationDefinitionNode):
-                spec = _spec(schema, extended, product, file.name, definition, fragments, problems)
+                spec = _spec(extended, product, file.name, definition, fragments, problems)
                 if spec is not None:
                     specs.append(spec)
     seen: dict[tuple[str, str], str] = {}
@@ -158,7 +174,6 @@ def load_specs(schema: GraphQLSchema, directory: Path = OPERATIONS_DIR) -> list[
 
 def _spec(
     schema: GraphQLSchema,
-    extended: GraphQLSchema,
     product: Product,
     filename: str,
     operation: OperationDefinitionNode,
@@ -171,9 +186,7 @@ def _spec(
     if len(directives) != 1 or operation.name is None:
         problems.append(f"{where}: every operation needs a name and exactly one @rest")
         return None
-    # Only `@rest`'s arguments come from the extended schema: a spec keeps its variables'
-    # types, and the extended schema (a full copy, about 7 MB) must not outlive loading.
-    args = _arguments(extended, directives[0])
+    args = _arguments(schema, directives[0])
     method = str(args["method"])
     path = _PATH_PARAM.sub(lambda m: "{" + (m.group(1) or m.group(2)) + "}", args["path"])
     variables: dict[str, GraphQLInputType] = {}
