@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from atrium.core.config import Settings, get_settings
 from atrium.core.db import Database
-from atrium.core.malloc import limit_arenas
+from atrium.core.malloc import configure_malloc
 from atrium.core.security import configure_password_hashing
 from atrium.core.services import Services
 from atrium.resolvers.health import (
@@ -45,7 +45,7 @@ logger = logging.getLogger("atrium")
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     settings = settings or get_settings()
-    limit_arenas(settings.malloc_arena_max)  # before the database and worker threads start
+    configure_malloc(settings.malloc_arena_max)  # before the database and worker threads start
     configure_password_hashing(settings.argon2_time_cost, settings.argon2_memory_kib)
     db = services.db if services else Database(settings.database_url)
     services = services or Services(settings, db)

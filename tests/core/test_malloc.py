@@ -1,4 +1,5 @@
-"""The process caps its glibc malloc arenas, so SQLite's threads share their slack."""
+"""The process tunes glibc malloc: SQLite's threads share two arenas, and freed large
+blocks go back to the system."""
 
 from __future__ import annotations
 
@@ -8,18 +9,19 @@ import sys
 
 import pytest
 
-from atrium.core.malloc import limit_arenas
+from atrium.core.malloc import configure_malloc
 
 pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="glibc malloc arenas are Linux's"
+    not sys.platform.startswith("linux"), reason="glibc malloc is Linux's"
 )
 
 # Eight threads allocate while all alive (an exiting thread's arena goes back to a free
 # list for the next one), then glibc prints one "Arena N:" block per arena to stderr.
-SCRIPT = """
+ARENAS = """
 import ctypes, sys, threading
-from atrium.core.malloc import limit_arenas
-print(limit_arenas(int(sys.argv[1])))
+from atrium.core.malloc import configure_malloc
+if sys.argv[1] != "default":
+    print(" ".join(configure_malloc(int(sys.argv[1]))))
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
 barrier = threading.Barrier(8)
@@ -32,38 +34,65 @@ for thread in threads: thread.join()
 libc.malloc_stats()
 """
 
+# A 1 MiB block is mapped and freed; is a 512 KiB block then mapped on its own too
+# (it goes back to the system when freed), or carved from the heap?
+MAPPED = """
+import ctypes, sys
+from atrium.core.malloc import configure_malloc
+if sys.argv[1] != "default":
+    configure_malloc(0)
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+    ).split()]
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+libc.mallinfo2.restype = Info
+libc.free(libc.malloc(1 << 20))
+before = libc.mallinfo2().hblks
+block = libc.malloc(512 << 10)
+print(libc.mallinfo2().hblks - before)
+"""
 
-def _arenas(cap: int, **env: str) -> tuple[str, int]:
-    environment = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | env
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(cap)],
+
+def _run(script: str, argument: str, **env: str) -> subprocess.CompletedProcess[str]:
+    names = ("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_")
+    environment = {k: v for k, v in os.environ.items() if k not in names} | env
+    return subprocess.run(
+        [sys.executable, "-c", script, argument],
         capture_output=True,
         text=True,
         env=environment,
         check=True,
         timeout=60,
     )
-    return done.stdout.strip(), done.stderr.count("Arena ")
 
 
 def test_eight_allocating_threads_share_the_two_arenas_of_the_cap() -> None:
-    # given no cap, eight threads allocating at once get arenas of their own
-    changed, uncapped = _arenas(0)
-    assert changed == "False"
-    assert uncapped > 2
+    # given glibc's default, eight threads allocating at once get arenas of their own
+    assert _run(ARENAS, "default").stderr.count("Arena ") > 2
 
     # when the process caps its arenas at two, they share them
-    changed, capped = _arenas(2)
-    assert changed == "True"
-    assert capped <= 2
+    capped = _run(ARENAS, "2")
+    assert capped.stdout.split() == ["MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_"]
+    assert capped.stderr.count("Arena ") <= 2
 
 
-def test_malloc_arena_max_in_the_environment_wins() -> None:
+def test_a_large_block_is_mapped_even_after_a_larger_one_was_freed() -> None:
+    # given glibc's default, freeing a 1 MiB block moves the threshold above 512 KiB
+    assert _run(MAPPED, "default").stdout.strip() == "0"
+
+    # when the process fixes the threshold, a 512 KiB block is still mapped on its own
+    assert _run(MAPPED, "configured").stdout.strip() == "1"
+
+
+def test_glibcs_environment_variables_win() -> None:
     # given MALLOC_ARENA_MAX set for the process, glibc has read it: it is left alone
-    changed, arenas = _arenas(2, MALLOC_ARENA_MAX="3")
-    assert changed == "False"
-    assert arenas <= 3
+    done = _run(ARENAS, "2", MALLOC_ARENA_MAX="3", MALLOC_MMAP_THRESHOLD_="65536")
+    assert done.stdout.split() == []
+    assert done.stderr.count("Arena ") <= 3
 
 
-def test_no_cap_asked_changes_nothing() -> None:
-    assert limit_arenas(0) is False
+def test_no_cap_asked_leaves_the_arenas() -> None:
+    assert "MALLOC_ARENA_MAX" not in configure_malloc(0)
