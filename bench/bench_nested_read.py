@@ -16,7 +16,8 @@ and loads them alternately (``--rounds`` x ``--seconds`` each, ``--concurrency``
 keep-alive connections from a plain-socket HTTP/1.1 client, so that the client costs
 little of the machine's CPU) and reports requests/s, p50/p99 latency, server CPU per
 request, SQL statements per request (counted in-process for one request through each
-app, BEGIN/COMMIT not counted) and each server's peak RSS (VmHWM). The ratio is
+app, BEGIN/COMMIT not counted), each server's RSS once started (before its first
+request: what importing and building the app cost) and its peak RSS (VmHWM). The ratio is
 Atrium's throughput over the baseline's; goal: ≥ 0.6x and < 150 MB peak for Atrium.
 
     python -m bench.bench_nested_read [--database-url postgresql+asyncpg://u:p@host/db]
@@ -87,6 +88,7 @@ class Side:
     cpu_ms: float = 0.0
     failures: int = 0
     per_round: list[float] = field(default_factory=list)
+    ready_mb: float = 0.0
     peak_mb: float = 0.0
 
 
@@ -436,6 +438,8 @@ async def run(args: argparse.Namespace, data: Seed) -> tuple[Side, Side]:
             baseline.port,
         ),
     ):
+        for side in (atrium, baseline):
+            side.ready_mb = _status_kb(side.pid, "VmRSS") / 1024
         await _same_over_http(atrium, baseline, args.threads, args.messages)
         for side in (baseline, atrium):
             await load(side, args.warmup, args.concurrency, record=False)
@@ -466,14 +470,14 @@ def report(atrium: Side, baseline: Side, args: argparse.Namespace, backend: str)
     )
     print(
         f"{'server':16} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} "
-        f"{'SQL/req':>7} {'peak MB':>7} {'failed':>6}"
+        f"{'SQL/req':>7} {'ready MB':>8} {'peak MB':>7} {'failed':>6}"
     )
     for side in (baseline, atrium):
         print(
             f"{side.name:16} {side.requests / side.seconds:>7.1f} "
             f"{_percentile(side.latencies, 0.5):>7.1f} {_percentile(side.latencies, 0.99):>7.1f} "
             f"{side.cpu_ms / side.requests:>10.2f} {side.statements:>7} "
-            f"{side.peak_mb:>7.1f} {side.failures:>6}"
+            f"{side.ready_mb:>8.1f} {side.peak_mb:>7.1f} {side.failures:>6}"
         )
     ratio = (atrium.requests / atrium.seconds) / (baseline.requests / baseline.seconds)
     rounds = [a / b for a, b in zip(atrium.per_round, baseline.per_round, strict=True)]
