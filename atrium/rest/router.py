@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from graphql import GraphQLSchema, OperationType
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from atrium.core.pagination import MAX_PAGE_SIZE, encode_cursor, encode_offset_cursor
 from atrium.rest.mapping import InputError, coerce_input, descend, lift, render
@@ -32,6 +33,7 @@ OAUTH_WORDS = {
 }
 _PAGING_PARAMS = {"limit", "offset", "before_cursor", "after_cursor", "before"}
 MAX_OFFSET = 1_000_000  # deeper pages are a scan, not a page: use cursors
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _json(body: Any, status: int, headers: dict[str, str]) -> Response:
@@ -169,7 +171,25 @@ def _user_errors(data: dict[str, Any], spec: RouteSpec) -> list[dict[str, Any]]:
     return []
 
 
-def route_handler(state: AppState, spec: RouteSpec) -> Callable[[Request], Awaitable[Response]]:
+def _route(path: str, by_method: dict[str, Handler]) -> Route:
+    """One route for a path, whichever operations serve it: a method none of them serves
+    is a 405 whose ``Allow`` names every one that does (with a route per operation, the
+    first route's 405 named only its own method).
+
+    Starlette's route, not FastAPI's: the handlers take the request and have no
+    dependencies to solve, and FastAPI's route costs about 4 kB more each."""
+
+    async def endpoint(request: Request) -> Response:
+        return await by_method[request.method](request)
+
+    route = Route(path, endpoint)
+    # Not Starlette's HEAD beside GET: it would run the operation (and spend rate limit)
+    # for a response without a body.
+    route.methods = set(by_method)
+    return route
+
+
+def route_handler(state: AppState, spec: RouteSpec) -> Handler:
     from atrium.rest.execute import execute
 
     schema = state.schema._schema
@@ -234,16 +254,10 @@ def _unwrapped_is_null(outcome: Any, spec: RouteSpec) -> bool:
 def mount_rest(app: FastAPI, state: AppState) -> list[RouteSpec]:
     """Validate every operation file and add its routes, the OpenAPI document and docs."""
     specs = load_specs(state.schema._schema)
+    handlers: dict[str, dict[str, Handler]] = {}
     for spec in specs:
-        # Starlette's route, not FastAPI's: a handler taking the request has no
-        # dependencies to solve, and FastAPI's route costs about 4 kB more each.
-        app.router.add_route(
-            spec.full_path,
-            route_handler(state, spec),
-            methods=[spec.method],
-            name=f"{spec.product.name}.{spec.name}",
-            include_in_schema=False,
-        )
+        handlers.setdefault(spec.full_path, {})[spec.method] = route_handler(state, spec)
+    app.router.routes.extend(_route(path, by_method) for path, by_method in handlers.items())
     # kept serialised: the document as dicts is about 2 MB, as JSON a fifth of that
     document = orjson.dumps(openapi_document(state.schema._schema, specs))
 

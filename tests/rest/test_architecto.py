@@ -156,6 +156,24 @@ async def test_openapi_and_docs_are_served(http: httpx.AsyncClient) -> None:
     assert asset.status_code == 200
 
 
+async def test_a_method_no_operation_serves_is_405_naming_those_that_do(
+    http: httpx.AsyncClient,
+) -> None:
+    # given paths served by one operation (members: GET; login: POST) or by two
+    # (organizations: GET lists, POST creates)
+    for path, methods, other in (
+        (f"{BASE}/organizations/org_x/members", {"GET"}, "HEAD"),
+        (f"{BASE}/auth/login", {"POST"}, "GET"),
+        (f"{BASE}/organizations", {"GET", "POST"}, "PUT"),
+        (f"{BASE}/organizations", {"GET", "POST"}, "HEAD"),
+    ):
+        # when another method is used, then it is refused before any operation runs
+        refused = await http.request(other, path)
+        assert refused.status_code == 405, (path, other)
+        # and Allow names every method of the path
+        assert set(refused.headers["allow"].split(", ")) == methods, (path, other)
+
+
 async def test_values_the_schema_cannot_take_are_400_not_500(
     client: GraphQLClient, http: httpx.AsyncClient
 ) -> None:
