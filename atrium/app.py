@@ -45,7 +45,9 @@ logger = logging.getLogger("atrium")
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_malloc(settings.malloc_arena_max)  # before the database and worker threads start
+    # before create_app's database and worker threads start (arenas made earlier stay)
+    tuned = configure_malloc(settings.malloc_arena_max)
+    logger.debug("malloc settings made by the process: %s", ", ".join(tuned) or "none")
     configure_password_hashing(settings.argon2_time_cost, settings.argon2_memory_kib)
     db = services.db if services else Database(settings.database_url)
     services = services or Services(settings, db)

@@ -31,6 +31,7 @@ from fastapi import FastAPI, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from atrium.core.malloc import configure_malloc
 from atrium.models.identity import User
 from atrium.models.threads import Message, Thread
 
@@ -119,6 +120,7 @@ def create_app(
     organization_id: str | None = None,
 ) -> FastAPI:
     """The app; arguments default to the ``BENCH_*`` environment (as uvicorn starts it)."""
+    configure_malloc(2)  # the process settings Atrium's has, so the peaks compare
     engine = _engine(url or os.environ["BENCH_DATABASE_URL"])
     expected = f"Bearer {token or os.environ['BENCH_TOKEN']}"
     user_id = user_id or os.environ["BENCH_USER_ID"]

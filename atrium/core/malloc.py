@@ -16,8 +16,10 @@ Two of glibc's defaults cost a server like this one memory it does not use:
 
 Both are glibc's environment variables (``MALLOC_ARENA_MAX``,
 ``MALLOC_MMAP_THRESHOLD_``) set from the process itself, so that every way of starting
-the server (``atrium serve``, uvicorn, a container) gets them. When a variable is set,
-glibc has read it at start-up and it wins. Measured with bench/bench_nested_read.py.
+the server (``atrium serve``, uvicorn, a container) gets them. When a variable, or its
+tunable in ``GLIBC_TUNABLES`` (``glibc.malloc.arena_max``, ``glibc.malloc.mmap_threshold``),
+is set, glibc has read it at start-up and it wins. Measured with
+bench/bench_nested_read.py.
 """
 
 from __future__ import annotations
@@ -43,12 +45,16 @@ def configure_malloc(arena_max: int) -> list[str]:
         mallopt = ctypes.CDLL(None).mallopt  # the process's own C library
     except (OSError, AttributeError):
         return []
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
     wanted = {
-        "MALLOC_ARENA_MAX": (M_ARENA_MAX, arena_max),
-        "MALLOC_MMAP_THRESHOLD_": (M_MMAP_THRESHOLD, MMAP_THRESHOLD),
+        "MALLOC_ARENA_MAX": ("glibc.malloc.arena_max", M_ARENA_MAX, arena_max),
+        "MALLOC_MMAP_THRESHOLD_": ("glibc.malloc.mmap_threshold", M_MMAP_THRESHOLD, MMAP_THRESHOLD),
     }
     return [
         name
-        for name, (parameter, value) in wanted.items()
-        if value > 0 and name not in os.environ and mallopt(parameter, value)
+        for name, (tunable, parameter, value) in wanted.items()
+        if value > 0
+        and name not in os.environ
+        and f"{tunable}=" not in tunables
+        and mallopt(parameter, value)
     ]
