@@ -16,8 +16,9 @@ and loads them alternately (``--rounds`` x ``--seconds`` each, ``--concurrency``
 keep-alive connections from a plain-socket HTTP/1.1 client, so that the client costs
 little of the machine's CPU) and reports requests/s, p50/p99 latency, server CPU per
 request, SQL statements per request (counted in-process for one request through each
-app, BEGIN/COMMIT not counted), each server's RSS once started (before its first
-request: what importing and building the app cost) and its peak RSS (VmHWM). The ratio is
+app, BEGIN/COMMIT not counted), each server's RSS once started (after its readiness
+checks, before the first read: what importing and building the app cost) and its peak
+RSS (VmHWM). The ratio is
 Atrium's throughput over the baseline's; goal: ≥ 0.6x and < 150 MB peak for Atrium.
 
     python -m bench.bench_nested_read [--database-url postgresql+asyncpg://u:p@host/db]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -26,11 +27,18 @@ def test_creating_the_app_leaves_first_use_libraries_unimported() -> None:
         "import sys\n"
         "from atrium.app import create_app\n"
         "from atrium.core.config import Settings\n"
-        "create_app(Settings(database_url='sqlite+aiosqlite:///:memory:'))\n"
+        "create_app(Settings(database_url='sqlite+aiosqlite:///:memory:', _env_file=None))\n"
         f"print(' '.join(m for m in {LOADED_ON_FIRST_USE!r} if m in sys.modules))\n"
     )
+    # with the defaults: an ATRIUM_REDIS_URL (docker-compose sets one) would load redis
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=environment,
     )
 
     # then none of the first-use libraries was loaded
