@@ -8,14 +8,14 @@ neither leak another organization's rows nor query once per parent.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atrium.core.context import Context
 from atrium.core.pagination import ConnectionArgs, Page, count_by, fetch_pages
-from atrium.core.policy import Action
+from atrium.core.policy import Action, Role
 
 BaseQuery = Callable[[Context], Select[Any]]
 Prefetch = Callable[[Context, AsyncSession, list[Any]], Awaitable[None]]
@@ -49,6 +49,28 @@ def visible_org_ids(context: Context, action: Action = Action.READ) -> list[str]
     if action is Action.READ:
         return principal.organization_ids
     return [org_id for org_id in principal.organization_ids if principal.can(action, org_id)]
+
+
+class Caller(NamedTuple):
+    """What the visibility conditions depend on, of the caller: the key under which
+    ``threads.visibility`` and ``identity.loaders`` keep the statements they build once
+    per caller (building one costs more CPU than SQLite spends running it, and a reused
+    statement also keeps SQLAlchemy's cache key; bench/bench_nested_read.py)."""
+
+    organization_ids: tuple[str, ...]
+    user_id: str | None
+    admin_organization_ids: tuple[str, ...]  # where the caller sees every team's threads
+    service_account: bool
+
+
+def caller(context: Context) -> Caller:
+    principal = context.principal
+    return Caller(
+        tuple(visible_org_ids(context)),
+        principal.user_id,
+        tuple(o for o, role in principal.roles.items() if role in (Role.OWNER, Role.ADMIN)),
+        principal.service_account_id is not None,
+    )
 
 
 def org_scoped(model: Any, action: Action = Action.READ) -> Any:

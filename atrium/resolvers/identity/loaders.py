@@ -26,7 +26,15 @@ from atrium.models.identity import (
     TeamMembership,
     User,
 )
-from atrium.resolvers.loading import by_ids, child_counts, child_pages, org_scoped, visible_org_ids
+from atrium.resolvers.loading import (
+    Caller,
+    by_ids,
+    caller,
+    child_counts,
+    child_pages,
+    org_scoped,
+    visible_org_ids,
+)
 
 
 async def organizations_by_id(context: Context, keys: list[str]) -> list[Organization | None]:
@@ -38,16 +46,16 @@ async def organizations_by_id(context: Context, keys: list[str]) -> list[Organiz
 
 def _visible_users(context: Context) -> Select[Any]:
     """Users with the IDs of the ``keys`` parameter whom the caller shares an organization
-    with (and the caller), built once per caller (see ``threads.visibility``)."""
-    return _users_visible_to(tuple(visible_org_ids(context)), context.principal.user_id)
+    with (and the caller), built once per caller (see ``loading.Caller``)."""
+    return _users_visible_to(caller(context))
 
 
 @lru_cache(maxsize=STATEMENT_CACHE_SIZE)
-def _users_visible_to(organization_ids: tuple[str, ...], user_id: str | None) -> Select[Any]:
-    shared = select(Membership.user_id).where(Membership.organization_id.in_(organization_ids))
+def _users_visible_to(who: Caller) -> Select[Any]:
+    shared = select(Membership.user_id).where(Membership.organization_id.in_(who.organization_ids))
     return select(User).where(
         User.id.in_(bindparam("keys", expanding=True)),
-        or_(User.id == user_id, User.id.in_(shared)),
+        or_(User.id == who.user_id, User.id.in_(shared)),
     )
 
 
